@@ -1,0 +1,1 @@
+"""The massage back-office CLI."""

@@ -1,0 +1,1 @@
+"""Identity adapters: third-party login sandbox, SMS code sender sandbox."""

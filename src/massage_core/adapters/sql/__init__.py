@@ -1,0 +1,1 @@
+"""SQLAlchemy Core adapters: SQLite (embedded default) and PostgreSQL."""

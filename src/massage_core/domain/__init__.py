@@ -1,0 +1,1 @@
+"""The pure model: value objects, aggregates, policies, events and errors."""

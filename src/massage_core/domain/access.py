@@ -1,0 +1,122 @@
+"""Roles, permissions and the acting party.
+
+The permission table is data in code: a role (or admin sub-role) grants a
+set of permissions.  Ownership ("my own order") is checked by each use case
+on top of the permission; see ``Actor.may`` and the services.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from attrs import field, frozen
+
+from massage_core.domain.ids import AccountId
+
+
+class Role(enum.StrEnum):
+    """What an account is on the platform; an account may hold several."""
+
+    CUSTOMER = "customer"
+    THERAPIST = "therapist"
+    ADMIN = "admin"
+
+
+class AdminRole(enum.StrEnum):
+    """Back-office sub-roles of an admin."""
+
+    SUPPORT = "support"
+    FINANCE = "finance"
+    AUDITOR = "auditor"
+    SUPERADMIN = "superadmin"
+
+
+class Permission(enum.StrEnum):
+    """Everything a use case may check for."""
+
+    OWN_ACCOUNT_READ = "own_account.read"
+    OWN_ACCOUNT_MANAGE = "own_account.manage"
+    USERS_READ = "users.read"
+    USERS_SUSPEND = "users.suspend"
+    LOGIN_RECORDS_READ = "login_records.read"
+    ROLES_MANAGE = "roles.manage"
+    AUDIT_READ = "audit.read"
+    KEYS_MANAGE = "keys.manage"
+
+
+def role_permissions(role: Role) -> frozenset[Permission]:
+    """Permissions that a plain role grants."""
+    table: dict[Role, frozenset[Permission]] = {
+        Role.CUSTOMER: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
+        Role.THERAPIST: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
+        Role.ADMIN: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
+    }
+    return table[role]
+
+
+def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
+    """Permissions that an admin sub-role grants on top of the admin role."""
+    support = frozenset({Permission.USERS_READ, Permission.USERS_SUSPEND, Permission.LOGIN_RECORDS_READ})
+    table: dict[AdminRole, frozenset[Permission]] = {
+        AdminRole.SUPPORT: support,
+        AdminRole.FINANCE: frozenset({Permission.USERS_READ}),
+        AdminRole.AUDITOR: frozenset({Permission.USERS_READ, Permission.LOGIN_RECORDS_READ, Permission.AUDIT_READ}),
+        AdminRole.SUPERADMIN: support
+        | frozenset({Permission.ROLES_MANAGE, Permission.AUDIT_READ, Permission.KEYS_MANAGE}),
+    }
+    return table[admin_role]
+
+
+@frozen
+class Actor:
+    """Who is acting: an authenticated account (with its roles), the system, or nobody."""
+
+    account_id: AccountId | None
+    roles: frozenset[Role] = field(factory=frozenset)
+    admin_roles: frozenset[AdminRole] = field(factory=frozenset)
+    is_system: bool = False
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        """Nobody logged in: may browse public data and log in, nothing else."""
+        return cls(account_id=None)
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The platform itself (timers, CLI bootstrap); holds every permission."""
+        return cls(account_id=None, is_system=True)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.account_id is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles and bool(self.admin_roles)
+
+    def permissions(self) -> frozenset[Permission]:
+        """Every permission this actor holds through its roles."""
+        if self.is_system:
+            return frozenset(Permission)
+        granted: set[Permission] = set()
+        for role in self.roles:
+            granted |= role_permissions(role)
+        if Role.ADMIN in self.roles:
+            for sub in self.admin_roles:
+                granted |= admin_permissions(sub)
+        return frozenset(granted)
+
+    def may(self, permission: Permission) -> bool:
+        """True when any role of the actor grants ``permission``."""
+        return permission in self.permissions()
+
+    def owns(self, account_id: AccountId) -> bool:
+        """True when the object belongs to this very account."""
+        return self.account_id is not None and self.account_id == account_id
+
+    @property
+    def label(self) -> str:
+        """A short name for audit entries."""
+        if self.is_system:
+            return "system"
+        return self.account_id or "anonymous"

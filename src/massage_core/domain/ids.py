@@ -1,0 +1,54 @@
+"""Typed identifiers.
+
+Ids are strings ``<prefix>_<26 Crockford base32 chars>`` (a ULID body), so
+an id of the wrong kind or a malformed one is refused at the boundary with a
+clear error instead of a silent miss.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NewType
+
+from massage_core.domain.errors import ValidationError
+
+AccountId = NewType("AccountId", str)
+SessionId = NewType("SessionId", str)
+LoginRecordId = NewType("LoginRecordId", str)
+OneTimeCodeId = NewType("OneTimeCodeId", str)
+AuditEntryId = NewType("AuditEntryId", str)
+
+PREFIXES: dict[str, str] = {
+    "account": "acc",
+    "session": "ses",
+    "login_record": "lgn",
+    "one_time_code": "otp",
+    "audit_entry": "aud",
+}
+
+_BODY = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def check_id(kind: str, raw: object) -> str:
+    """Return ``raw`` when it is a well-formed id of ``kind``; raise ValidationError otherwise."""
+    prefix = PREFIXES[kind]
+    if not isinstance(raw, str):
+        raise ValidationError(f"{kind} id must be a string", code="invalid_id", field=f"{kind}_id")
+    head, sep, body = raw.partition("_")
+    if sep != "_" or head != prefix or not _BODY.match(body):
+        raise ValidationError(
+            f"malformed {kind} id {raw[:40]!r}: expected {prefix}_ followed by 26 base32 characters",
+            code="invalid_id",
+            field=f"{kind}_id",
+        )
+    return raw
+
+
+def account_id(raw: object) -> AccountId:
+    """Validate and type an account id."""
+    return AccountId(check_id("account", raw))
+
+
+def session_id(raw: object) -> SessionId:
+    """Validate and type a session id."""
+    return SessionId(check_id("session", raw))

@@ -1,0 +1,1 @@
+"""Use cases, one module per context. Every acting method takes the Actor first."""
