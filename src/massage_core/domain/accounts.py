@@ -26,6 +26,7 @@ from massage_core.domain.events import (
     LoginMethodUnlinked,
     RolesChanged,
 )
+from massage_core.domain.identity_documents import ResidentIdNumber
 from massage_core.domain.ids import AccountId
 from massage_core.domain.time import Instant
 
@@ -90,6 +91,9 @@ class Account:
     password_hash: str | None = None
     identities: tuple[ExternalIdentity, ...] = ()
     suspended_reason: str = ""
+    real_name: str = ""
+    id_number: ResidentIdNumber | None = None
+    address: str = ""
     version: int = 0
     events: tuple[DomainEvent, ...] = field(default=(), eq=False, repr=False)
 
@@ -208,6 +212,28 @@ class Account:
             raise ValidationError("admin sub-roles go together with the admin role", code="account.roles")
         event = RolesChanged(now, self.id, tuple(sorted(roles)), tuple(sorted(admin_roles)))
         return self._with(event, roles=roles, admin_roles=admin_roles)
+
+    def update_profile(
+        self,
+        *,
+        display_name: str | None = None,
+        real_name: str | None = None,
+        id_number: ResidentIdNumber | None = None,
+        address: str | None = None,
+    ) -> Account:
+        """Change personal details; None leaves a field as it is."""
+        changes: dict[str, Any] = {}
+        for name, value, limit in (("display_name", display_name, 50), ("real_name", real_name, 50),
+                                   ("address", address, 200)):
+            if value is not None:
+                value = value.strip()
+                if len(value) > limit:
+                    raise ValidationError(f"{name} is longer than {limit} characters", code="profile.too_long",
+                                          field=name)
+                changes[name] = value
+        if id_number is not None:
+            changes["id_number"] = id_number
+        return attrs.evolve(self, **changes)
 
     def clear_events(self) -> Account:
         """The same account with its pending events taken away (after the UoW collected them)."""

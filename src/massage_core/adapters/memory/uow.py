@@ -1,0 +1,58 @@
+"""The in-memory unit of work: a lock plus a snapshot to roll back to."""
+
+from __future__ import annotations
+
+from massage_core.adapters.memory.repositories import (
+    MemoryAccountRepository,
+    MemoryAuditTrail,
+    MemoryLoginRecordRepository,
+    MemoryOneTimeCodeRepository,
+    MemorySessionRepository,
+)
+from massage_core.adapters.memory.store import MemoryStore, Tables
+from massage_core.ports.ids import IdGenerator
+from massage_core.ports.unit_of_work import UnitOfWork
+
+LOCK_TIMEOUT_SECONDS = 10.0
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    """Serialises units of work on the store's lock; rollback restores the snapshot taken at the start.
+
+    Like SQLite's single writer, a second unit of work waits for the first; a
+    unit of work opened inside another on the same thread is a programming
+    error and fails after a timeout instead of deadlocking.
+    """
+
+    def __init__(self, store: MemoryStore, ids: IdGenerator) -> None:
+        super().__init__()
+        self._store = store
+        self._ids = ids
+        self._snapshot: Tables | None = None
+        self._bind(store.tables)
+
+    def _bind(self, tables: Tables) -> None:
+        self.accounts = MemoryAccountRepository(tables)
+        self.sessions = MemorySessionRepository(tables)
+        self.login_records = MemoryLoginRecordRepository(tables)
+        self.one_time_codes = MemoryOneTimeCodeRepository(tables)
+        self.audit = MemoryAuditTrail(tables, self._ids)
+
+    def _begin(self) -> None:
+        if not self._store.lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
+            raise RuntimeError("memory store busy: a unit of work was opened inside another one?")
+        self._snapshot = self._store.tables.snapshot()
+        self._bind(self._store.tables)
+
+    def _commit(self) -> None:
+        self._snapshot = self._store.tables.snapshot()
+
+    def _rollback(self) -> None:
+        if self._snapshot is not None:
+            self._store.tables = self._snapshot
+            self._snapshot = self._store.tables.snapshot()
+            self._bind(self._store.tables)
+
+    def _end(self) -> None:
+        self._snapshot = None
+        self._store.lock.release()
