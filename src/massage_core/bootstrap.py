@@ -1,0 +1,128 @@
+"""The composition root: builds a Platform from settings or from given adapters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from massage_core.adapters.crypto.field_cipher import AesGcmFieldCipher
+from massage_core.adapters.crypto.keyring import KeyRing
+from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
+from massage_core.adapters.identity.sandbox import SandboxIdentityProvider
+from massage_core.adapters.identity.sms import SandboxCodeSender
+from massage_core.adapters.memory.clock import SystemClock
+from massage_core.adapters.memory.ids import UlidGenerator
+from massage_core.adapters.memory.key_rotation import MemoryFieldReencryptor
+from massage_core.adapters.memory.store import MemoryStore
+from massage_core.adapters.memory.uow import MemoryUnitOfWork
+from massage_core.adapters.passwords.common_list import ZxcvbnCommonPasswords
+from massage_core.ports.clock import Clock
+from massage_core.ports.identity import IdentityProvider, OneTimeCodeSender
+from massage_core.ports.ids import IdGenerator
+from massage_core.ports.passwords import PasswordHasher
+from massage_core.services.accounts import AccountsService
+from massage_core.services.audit import AuditService
+from massage_core.services.base import Dependencies, Policies
+from massage_core.services.keys import KeysService
+from massage_core.services.users import UsersService
+
+DEFAULT_URL = "sqlite:///massage.db"
+
+
+class Platform:
+    """The library's front door: one service object per context, all sharing one set of adapters.
+
+    ``accounts`` (register, log in, own account), ``users`` (back office),
+    ``audit`` (operation log), ``keys`` (re-encryption after rotation).
+    """
+
+    def __init__(self, deps: Dependencies, *, engine: Any = None) -> None:
+        self.deps = deps
+        self.engine = engine
+        self.accounts = AccountsService(deps)
+        self.users = UsersService(deps)
+        self.audit = AuditService(deps)
+        self.keys = KeysService(deps)
+
+    @classmethod
+    def in_memory(
+        cls,
+        *,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        hasher: PasswordHasher | None = None,
+        code_sender: OneTimeCodeSender | None = None,
+        identity_provider: IdentityProvider | None = None,
+        keyring: KeyRing | None = None,
+        policies: Policies | None = None,
+    ) -> Platform:
+        """Everything in memory: for tests, demos and embedders' own test suites.
+
+        Password hashing is production-strength unless ``hasher`` is given
+        (tests pass ``Argon2idPasswordHasher.for_tests()``).  SMS codes and
+        third-party logins go to sandbox adapters, reachable as
+        ``platform.deps.code_sender`` and ``platform.deps.identity_provider``.
+        """
+        clock = clock or SystemClock()
+        ids = ids or UlidGenerator()
+        store = MemoryStore()
+        deps = Dependencies(
+            uow=lambda: MemoryUnitOfWork(store, ids),
+            clock=clock,
+            ids=ids,
+            cipher=AesGcmFieldCipher(keyring or KeyRing.generate()),
+            hasher=hasher or Argon2idPasswordHasher(),
+            common_passwords=ZxcvbnCommonPasswords(),
+            code_sender=code_sender or SandboxCodeSender(),
+            identity_provider=identity_provider or SandboxIdentityProvider(clock),
+            reencryptor=MemoryFieldReencryptor(),
+            policies=policies or Policies(),
+        )
+        return cls(deps)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str = DEFAULT_URL,
+        *,
+        keyring: KeyRing,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        hasher: PasswordHasher | None = None,
+        code_sender: OneTimeCodeSender | None = None,
+        identity_provider: IdentityProvider | None = None,
+        policies: Policies | None = None,
+        engine_options: dict[str, Any] | None = None,
+    ) -> Platform:
+        """A platform on a database: ``sqlite:///file.db`` (embedded) or ``postgresql+psycopg://...``.
+
+        The schema must be current (``massage db upgrade`` or
+        ``massage_core.adapters.sql.migrate.upgrade``).  ``keyring`` holds the
+        field-encryption keys (``KeyRing.load(path)``).  TLS to PostgreSQL: pass
+        ``engine_options={"connect_args": {"sslmode": "verify-full", "sslrootcert": ...}}``.
+        """
+        from massage_core.adapters.sql.engine import make_engine
+        from massage_core.adapters.sql.key_rotation import SqlFieldReencryptor
+        from massage_core.adapters.sql.uow import SqlUnitOfWork
+
+        clock = clock or SystemClock()
+        ids = ids or UlidGenerator()
+        cipher = AesGcmFieldCipher(keyring)
+        engine = make_engine(url, **(engine_options or {}))
+        deps = Dependencies(
+            uow=lambda: SqlUnitOfWork(engine, cipher, ids),
+            clock=clock,
+            ids=ids,
+            cipher=cipher,
+            hasher=hasher or Argon2idPasswordHasher(),
+            common_passwords=ZxcvbnCommonPasswords(),
+            code_sender=code_sender or SandboxCodeSender(),
+            identity_provider=identity_provider or SandboxIdentityProvider(clock),
+            reencryptor=SqlFieldReencryptor(engine, cipher),
+            policies=policies or Policies(),
+        )
+        return cls(deps, engine=engine)
+
+    def close(self) -> None:
+        """Release database connections."""
+        if self.engine is not None:
+            self.engine.dispose()

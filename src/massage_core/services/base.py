@@ -1,0 +1,106 @@
+"""What every service shares: its dependencies, permission checks and denial auditing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from attrs import frozen
+
+from massage_core.domain.access import Actor, Permission
+from massage_core.domain.audit import AuditOutcome, AuditRecord
+from massage_core.domain.authentication import OneTimeCodePolicy, SessionPolicy, ThrottlePolicy
+from massage_core.domain.errors import MassageError, NotFound, PermissionDenied
+from massage_core.domain.time import Instant
+from massage_core.ports.cipher import FieldCipher
+from massage_core.ports.clock import Clock
+from massage_core.ports.identity import IdentityProvider, OneTimeCodeSender
+from massage_core.ports.ids import IdGenerator
+from massage_core.ports.key_rotation import FieldReencryptor
+from massage_core.ports.passwords import CommonPasswords, PasswordHasher
+from massage_core.ports.unit_of_work import UnitOfWork
+
+
+@frozen
+class Policies:
+    """Every tunable rule of the accounts context, in one configuration object."""
+
+    sessions: SessionPolicy = SessionPolicy()
+    throttle: ThrottlePolicy = ThrottlePolicy()
+    codes: OneTimeCodePolicy = OneTimeCodePolicy()
+    password_min_length: int = 8
+    password_max_length: int = 128
+
+
+@frozen
+class Dependencies:
+    """The ports a service needs, wired by the composition root (bootstrap)."""
+
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    ids: IdGenerator
+    cipher: FieldCipher
+    hasher: PasswordHasher
+    common_passwords: CommonPasswords
+    code_sender: OneTimeCodeSender
+    identity_provider: IdentityProvider
+    reencryptor: FieldReencryptor
+    policies: Policies = Policies()
+
+
+class Denied(Exception):
+    """Raised inside a use case when access is refused; turned into the public error after auditing."""
+
+    def __init__(self, public: MassageError) -> None:
+        super().__init__(str(public))
+        self.public = public
+
+
+def not_found(kind: str, ident: str) -> Denied:
+    """A denial that must look exactly like a missing object."""
+    return Denied(NotFound(kind, ident))
+
+
+class Service:
+    """Base of every service: time, unit of work, authorisation and the audit of denials."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    def _now(self) -> Instant:
+        return self._deps.clock.now()
+
+    def _uow(self) -> UnitOfWork:
+        return self._deps.uow()
+
+    @contextmanager
+    def _guard(self, actor: Actor, action: str, target: str) -> Iterator[None]:
+        """Turn a ``Denied`` raised inside into its public error, after writing the audit entry.
+
+        Put it outside the unit of work (``with self._guard(...), self._uow() as uow:``)
+        so the entry is written in its own transaction once the use case rolled back.
+        """
+        try:
+            yield
+        except Denied as denied:
+            self._audit_denied(actor, action, target, denied.public.code)
+            raise denied.public from None
+
+    def _require(self, actor: Actor, permission: Permission, action: str, target: str) -> None:
+        """Refuse (audited) unless the actor's roles grant ``permission``."""
+        if not actor.may(permission):
+            self._audit_denied(actor, action, target, PermissionDenied.code)
+            raise PermissionDenied(f"not allowed to {action}", code="permission_denied")
+
+    def _audit_denied(self, actor: Actor, action: str, target: str, why: str) -> None:
+        record = AuditRecord(actor.label, action, target, AuditOutcome.DENIED, (("error", why),))
+        with self._uow() as uow:
+            uow.audit.append(record, self._now())
+            uow.commit()
+
+    @staticmethod
+    def _audit_ok(uow: UnitOfWork, actor: Actor, action: str, target: str, at: Instant,
+                  **details: str) -> None:
+        """Append a successful privileged action inside the use case's own transaction."""
+        record = AuditRecord(actor.label, action, target, AuditOutcome.OK, tuple(sorted(details.items())))
+        uow.audit.append(record, at)
