@@ -1,0 +1,54 @@
+"""The ``massage`` command: global options and error handling; commands live in their own modules."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from massage_cli.context import DEFAULT_KEY_FILE, CliContext
+from massage_core.bootstrap import DEFAULT_URL
+from massage_core.domain.errors import MassageError
+
+
+class MassageGroup(click.Group):
+    """Turns library errors into one clear line and a non-zero exit (a traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MassageError as exc:
+            obj = ctx.find_object(CliContext)
+            if obj is not None and obj.debug:
+                raise
+            click.echo(f"error [{exc.code}]: {exc.message}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=MassageGroup)
+@click.option("--db", "db_url", envvar="MASSAGE_DB", default=DEFAULT_URL, show_default=True,
+              help="Database URL: sqlite:///file.db or postgresql+psycopg://user@host/db.")
+@click.option("--keys", "key_file", envvar="MASSAGE_KEY_FILE", default=DEFAULT_KEY_FILE, show_default=True,
+              help="Key ring file (or put the JSON in MASSAGE_KEYS).")
+@click.option("--format", "output", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--token", envvar="MASSAGE_TOKEN", default=None, help="Admin session token (from `admin login`).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str, key_file: str, output: str, token: str | None, debug: bool) -> None:
+    """Back office of the massage_core marketplace engine."""
+    context = CliContext(db_url=db_url, key_file=key_file, output=output, debug=debug, token=token)
+    ctx.obj = context
+    ctx.call_on_close(context.reset_platform)
+
+
+def _register() -> None:
+    from massage_cli import commands_admin, commands_audit, commands_db, commands_keys, commands_users, demo
+
+    for group in (commands_db.db, commands_admin.admin, commands_users.users, commands_keys.keys,
+                  commands_audit.audit, demo.demo):
+        cli.add_command(group)
+
+
+_register()
