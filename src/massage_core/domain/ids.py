@@ -35,7 +35,7 @@ def check_id(kind: str, raw: object) -> str:
     if not isinstance(raw, str):
         raise ValidationError(f"{kind} id must be a string", code="invalid_id", field=f"{kind}_id")
     head, sep, body = raw.partition("_")
-    if sep != "_" or head != prefix or not _BODY.match(body):
+    if sep != "_" or head != prefix or not _BODY.fullmatch(body):
         raise ValidationError(
             f"malformed {kind} id {raw[:40]!r}: expected {prefix}_ followed by 26 base32 characters",
             code="invalid_id",

@@ -176,7 +176,7 @@ class AccountsService(LoginFlows):
     def my_login_records(self, actor: Actor, *, limit: int = 50) -> Sequence[LoginRecordView]:
         """The actor's own login attempts, newest first (attempts on unknown identifiers are not shown)."""
         own = self._own(actor, "account.login_records")
-        if not isinstance(limit, int) or not 1 <= limit <= 500:
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 500:
             raise ValidationError("limit must be 1..500", code="page.limit", field="limit")
         with self._uow() as uow:
             return [LoginRecordView.of(r) for r in uow.login_records.list_for_account(own, limit=limit)]

@@ -17,9 +17,9 @@ class AuditService(Service):
 
     def entries(self, actor: Actor, *, after_sequence: int = 0, limit: int = 100) -> Sequence[AuditEntry]:
         """Entries after ``after_sequence`` in chain order. Raises PermissionDenied without ``audit.read``."""
-        if not isinstance(after_sequence, int) or after_sequence < 0:
+        if not isinstance(after_sequence, int) or isinstance(after_sequence, bool) or after_sequence < 0:
             raise ValidationError("after_sequence must be >= 0", code="page.offset", field="after_sequence")
-        if not isinstance(limit, int) or not 1 <= limit <= 1000:
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
             raise ValidationError("limit must be 1..1000", code="page.limit", field="limit")
         self._require(actor, Permission.AUDIT_READ, "audit.entries", "audit_log")
         with self._uow() as uow:

@@ -75,7 +75,7 @@ def hash_token(token: str) -> str:
 
 def check_token(token: object) -> str:
     """A bearer token as issued: 43 URL-safe base64 characters."""
-    if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
+    if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         raise ValidationError("malformed session token", code="token.malformed", field="token")
     return token
 

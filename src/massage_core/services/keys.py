@@ -25,7 +25,7 @@ class KeysService(Service):
         stopped; reads keep working throughout (old keys stay in the ring).
         ``progress`` is called with each batch's count.  Audited at the end.
         """
-        if not isinstance(batch_size, int) or not 1 <= batch_size <= 10_000:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or not 1 <= batch_size <= 10_000:
             raise ValidationError("batch size must be 1..10000", code="keys.batch_size", field="batch_size")
         self._require(actor, Permission.KEYS_MANAGE, "keys.reencrypt", "field_cipher")
         total = 0

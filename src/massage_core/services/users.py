@@ -10,7 +10,7 @@ from massage_core.domain.contact import Email, PhoneNumber
 from massage_core.domain.errors import Conflict, ValidationError
 from massage_core.domain.ids import AccountId, account_id
 from massage_core.ports.unit_of_work import UnitOfWork
-from massage_core.services.base import Service
+from massage_core.services.base import Denied, Service
 from massage_core.services.credentials import check_new_password
 from massage_core.services.views import AccountView, LoginRecordView
 
@@ -79,7 +79,8 @@ class UsersService(Service):
         """Suspend an account: it cannot log in and all its sessions are revoked. Audited.
 
         Raises ValidationError (``account.reason``), Conflict
-        (``account.already_suspended``, ``account.self``), NotFound, PermissionDenied.
+        (``account.already_suspended``, ``account.self``; ``account.protected`` when a
+        non-superadmin tries it on a superadmin, audited as denied), NotFound, PermissionDenied.
         """
         target = account_id(account)
         if not isinstance(reason, str):
@@ -88,11 +89,9 @@ class UsersService(Service):
         if actor.owns(target):
             raise Conflict("you cannot suspend yourself", code="account.self")
         now = self._now()
-        with self._uow() as uow:
+        with self._guard(actor, "users.suspend", target), self._uow() as uow:
             current = uow.accounts.get(target)
-            if AdminRole.SUPERADMIN in current.admin_roles and AdminRole.SUPERADMIN not in actor.admin_roles \
-                    and not actor.is_system:
-                raise Conflict("only a superadmin may suspend a superadmin", code="account.protected")
+            self._protect_superadmin(actor, current, "suspend")
             saved = self._save(uow, current.suspend(reason, now))
             revoked = uow.sessions.revoke_all(target, now)
             self._audit_ok(uow, actor, "users.suspend", target, now, reason=reason.strip(),
@@ -101,12 +100,18 @@ class UsersService(Service):
             return AccountView.of(saved)
 
     def reactivate(self, actor: Actor, account: str) -> AccountView:
-        """Lift a suspension. Audited. Raises Conflict (``account.not_suspended``), NotFound, PermissionDenied."""
+        """Lift a suspension. Audited.
+
+        Raises Conflict (``account.not_suspended``; ``account.protected`` when a
+        non-superadmin tries it on a superadmin, audited as denied), NotFound, PermissionDenied.
+        """
         target = account_id(account)
         self._require(actor, Permission.USERS_SUSPEND, "users.reactivate", target)
         now = self._now()
-        with self._uow() as uow:
-            saved = self._save(uow, uow.accounts.get(target).reactivate(now))
+        with self._guard(actor, "users.reactivate", target), self._uow() as uow:
+            current = uow.accounts.get(target)
+            self._protect_superadmin(actor, current, "reactivate")
+            saved = self._save(uow, current.reactivate(now))
             self._audit_ok(uow, actor, "users.reactivate", target, now)
             uow.commit()
             return AccountView.of(saved)
@@ -168,6 +173,13 @@ class UsersService(Service):
             self._audit_ok(uow, actor, "users.create_superadmin", saved.id, now)
             uow.commit()
             return AccountView.of(saved)
+
+    @staticmethod
+    def _protect_superadmin(actor: Actor, target: Account, verb: str) -> None:
+        """Only a superadmin (or the system) may suspend or reactivate a superadmin; refusal is audited."""
+        if AdminRole.SUPERADMIN in target.admin_roles and AdminRole.SUPERADMIN not in actor.admin_roles \
+                and not actor.is_system:
+            raise Denied(Conflict(f"only a superadmin may {verb} a superadmin", code="account.protected"))
 
     @staticmethod
     def _save(uow: UnitOfWork, account: Account) -> Account:

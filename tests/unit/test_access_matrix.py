@@ -1,0 +1,354 @@
+"""The access matrix: every public service method, every kind of actor, own and other objects.
+
+``MATRIX`` names each public method as ``"service.method"`` and gives, per
+actor kind (and per own/other object for methods that take an account id),
+the expected outcome, plus a builder for the call.  One test fails when a
+public method is missing from it; another runs every cell on a fresh
+platform and checks that every denial was audited as ``denied``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from massage_core.bootstrap import Platform
+from massage_core.domain.access import Actor
+from massage_core.domain.audit import AuditOutcome
+from massage_core.domain.errors import Conflict, MassageError, NotFound, PermissionDenied, ValidationError
+from massage_core.services.base import Service
+
+if TYPE_CHECKING:
+    from conftest import Kit, Person
+
+PASSWORD = "Blue-Harbour-Lantern-42"
+NEW_PASSWORD = "Quiet-Meadow-Compass-77"
+
+SERVICES = ("accounts", "users", "audit", "keys")
+KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
+ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
+
+
+# -- outcomes ---------------------------------------------------------------------------------------------
+
+ALLOWED = "allowed"
+
+
+@dataclass(frozen=True)
+class Refused:
+    error: type[MassageError]
+    code: str
+
+    @property
+    def is_denial(self) -> bool:
+        """An access denial (to be audited), as opposed to a business rule or bad input."""
+        return self.error in (PermissionDenied, NotFound)
+
+    def __repr__(self) -> str:
+        return f"{self.error.__name__}({self.code})"
+
+
+DENIED = Refused(PermissionDenied, "permission_denied")
+HIDDEN = Refused(NotFound, "not_found")
+NO_ACCOUNT = Refused(ValidationError, "actor.no_account")  # the system has no account of its own
+
+Outcome = str | Refused
+
+
+def everyone() -> dict[str, Outcome]:
+    return {kind: ALLOWED for kind in KINDS}
+
+
+def own_account() -> dict[str, Outcome]:
+    """Methods on the actor's own account: every account holder, nobody else."""
+    return {kind: ALLOWED if kind in ACCOUNT_KINDS else (DENIED if kind == "anonymous" else NO_ACCOUNT)
+            for kind in KINDS}
+
+
+def own_object() -> dict[str, Outcome]:
+    """Methods on an account object that only its owner may see: someone else's looks missing."""
+    table: dict[str, Outcome] = {"anonymous/other": DENIED, "system/other": NO_ACCOUNT}
+    for kind in ACCOUNT_KINDS:
+        table[f"{kind}/own"] = ALLOWED
+        table[f"{kind}/other"] = HIDDEN
+    return table
+
+
+def granted(*allowed: str, scoped: bool = False, **overrides: Outcome) -> dict[str, Outcome]:
+    """Role-gated methods: ``allowed`` kinds may, others get PermissionDenied; ``overrides`` by key."""
+    table: dict[str, Outcome] = {}
+    for kind in KINDS:
+        outcome: Outcome = ALLOWED if kind in allowed else DENIED
+        if scoped:
+            if kind in ACCOUNT_KINDS:
+                table[f"{kind}/own"] = outcome
+            table[f"{kind}/other"] = outcome
+        else:
+            table[kind] = outcome
+    for key, outcome in overrides.items():
+        key = key.replace("__", "/")
+        assert key in table, key
+        table[key] = outcome
+    return table
+
+
+USERS_READERS = ("support", "finance", "auditor", "superadmin", "system")
+RECORD_READERS = ("support", "auditor", "superadmin", "system")
+SUSPENDERS = ("support", "superadmin", "system")
+ROLE_MANAGERS = ("superadmin", "system")
+AUDIT_READERS = ("auditor", "superadmin", "system")
+KEY_MANAGERS = ("superadmin", "system")
+
+
+# -- cells and builders -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """One run: a fresh platform, the acting person (None for anonymous/system) and another customer."""
+
+    kit: Kit
+    kind: str
+    scope: str | None
+    actor: Actor
+    me: Person | None
+    other: Person
+
+    @property
+    def p(self) -> Platform:
+        return self.kit.platform
+
+    @property
+    def target(self) -> str:
+        if self.scope == "own":
+            assert self.me is not None
+            return self.me.account_id
+        return self.other.account_id
+
+
+Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Call:
+    return fn, args, kwargs
+
+
+@dataclass(frozen=True)
+class Entry:
+    build: Callable[[Cell], Call]
+    outcomes: Mapping[str, Outcome]
+
+    @property
+    def scoped(self) -> bool:
+        return any("/" in key for key in self.outcomes)
+
+
+def b_login_with_code(c: Cell) -> Call:
+    phone = c.kit.next_phone()
+    c.p.accounts.request_login_code(phone)
+    return call(c.p.accounts.login_with_code, phone, c.kit.code_for(phone))
+
+
+def b_link_phone(c: Cell) -> Call:
+    phone, code = c.kit.next_phone(), "123456"
+    if c.me is not None:
+        c.p.accounts.request_link_code(c.actor, phone)
+        code = c.kit.code_for(phone)
+    return call(c.p.accounts.link_phone, c.actor, phone, code)
+
+
+def b_link_password(c: Cell) -> Call:
+    if c.me is not None and c.me.password:  # the superadmin: swap its password login for a phone first
+        phone = c.kit.next_phone()
+        c.p.accounts.request_link_code(c.actor, phone)
+        c.p.accounts.link_phone(c.actor, phone, c.kit.code_for(phone))
+        c.p.accounts.unlink(c.actor, "password")
+    return call(c.p.accounts.link_password, c.actor, c.kit.next_email(), PASSWORD)
+
+
+def b_change_password(c: Cell) -> Call:
+    if c.me is not None and not c.me.password:
+        c.p.accounts.link_password(c.actor, c.kit.next_email(), PASSWORD)
+    return call(c.p.accounts.change_password, c.actor, PASSWORD, NEW_PASSWORD)
+
+
+def b_unlink(c: Cell) -> Call:
+    if c.me is not None:
+        c.p.accounts.link_identity(c.actor, "wechat", c.kit.issue("wechat", c.kit.next_subject()))
+    return call(c.p.accounts.unlink, c.actor, "wechat")
+
+
+def b_reactivate(c: Cell) -> Call:
+    c.p.users.suspend(Actor.system(), c.target, "to be lifted")
+    return call(c.p.users.reactivate, c.actor, c.target)
+
+
+def b_set_roles(c: Cell) -> Call:
+    if c.scope == "own" and c.me is not None:
+        return call(c.p.users.set_roles, c.actor, c.target, list(c.me.roles), list(c.me.admin_roles))
+    return call(c.p.users.set_roles, c.actor, c.target, ["customer", "therapist"])
+
+
+SELF = Refused(Conflict, "account.self")
+
+MATRIX: dict[str, Entry] = {
+    # anonymous entry points: no actor, open to everybody
+    "accounts.request_login_code": Entry(lambda c: call(c.p.accounts.request_login_code, c.kit.next_phone()),
+                                         everyone()),
+    "accounts.login_with_code": Entry(b_login_with_code, everyone()),
+    "accounts.register_with_password": Entry(
+        lambda c: call(c.p.accounts.register_with_password, c.kit.next_email(), PASSWORD), everyone()),
+    "accounts.login_with_password": Entry(
+        lambda c: call(c.p.accounts.login_with_password, c.other.email, PASSWORD), everyone()),
+    "accounts.login_with_identity": Entry(
+        lambda c: call(c.p.accounts.login_with_identity, "wechat", c.kit.issue("wechat", c.kit.next_subject())),
+        everyone()),
+    "accounts.authenticate": Entry(lambda c: call(c.p.accounts.authenticate, c.other.token), everyone()),
+    "accounts.logout": Entry(lambda c: call(c.p.accounts.logout, c.other.token), everyone()),
+    # one's own account
+    "accounts.me": Entry(lambda c: call(c.p.accounts.me, c.actor), own_account()),
+    "accounts.personal_details": Entry(lambda c: call(c.p.accounts.personal_details, c.actor, c.target),
+                                       own_object()),
+    "accounts.update_profile": Entry(
+        lambda c: call(c.p.accounts.update_profile, c.actor, c.target, display_name="Renamed"), own_object()),
+    "accounts.request_link_code": Entry(lambda c: call(c.p.accounts.request_link_code, c.actor, c.kit.next_phone()),
+                                        own_account()),
+    "accounts.link_phone": Entry(b_link_phone, own_account()),
+    "accounts.link_password": Entry(b_link_password, own_account()),
+    "accounts.change_password": Entry(b_change_password, own_account()),
+    "accounts.link_identity": Entry(
+        lambda c: call(c.p.accounts.link_identity, c.actor, "alipay", c.kit.issue("alipay", c.kit.next_subject())),
+        own_account()),
+    "accounts.unlink": Entry(b_unlink, own_account()),
+    "accounts.my_login_records": Entry(lambda c: call(c.p.accounts.my_login_records, c.actor), own_account()),
+    "accounts.logout_everywhere": Entry(lambda c: call(c.p.accounts.logout_everywhere, c.actor), own_account()),
+    # back office
+    "users.search": Entry(lambda c: call(c.p.users.search, c.actor, phone=c.other.phone), granted(*USERS_READERS)),
+    "users.list": Entry(lambda c: call(c.p.users.list, c.actor), granted(*USERS_READERS)),
+    "users.show": Entry(lambda c: call(c.p.users.show, c.actor, c.target), granted(*USERS_READERS, scoped=True)),
+    "users.login_records": Entry(lambda c: call(c.p.users.login_records, c.actor, c.target),
+                                 granted(*RECORD_READERS, scoped=True)),
+    "users.suspend": Entry(lambda c: call(c.p.users.suspend, c.actor, c.target, "abuse"),
+                           granted(*SUSPENDERS, scoped=True, support__own=SELF, superadmin__own=SELF)),
+    "users.reactivate": Entry(b_reactivate, granted(*SUSPENDERS, scoped=True)),
+    "users.set_roles": Entry(b_set_roles, granted(*ROLE_MANAGERS, scoped=True)),
+    "users.create_superadmin": Entry(
+        lambda c: call(c.p.users.create_superadmin, c.actor, c.kit.next_email("root"), PASSWORD),
+        granted(*ROLE_MANAGERS, system=Refused(Conflict, "admin.exists"))),  # a superadmin exists in every cell
+    # audit log and keys
+    "audit.entries": Entry(lambda c: call(c.p.audit.entries, c.actor), granted(*AUDIT_READERS)),
+    "audit.verify": Entry(lambda c: call(c.p.audit.verify, c.actor), granted(*AUDIT_READERS)),
+    "keys.pending": Entry(lambda c: call(c.p.keys.pending, c.actor), granted(*KEY_MANAGERS)),
+    "keys.reencrypt": Entry(lambda c: call(c.p.keys.reencrypt, c.actor), granted(*KEY_MANAGERS)),
+}
+
+
+# -- completeness -------------------------------------------------------------------------------------------
+
+
+def public_methods(platform: Platform) -> dict[str, Callable[..., Any]]:
+    found: dict[str, Callable[..., Any]] = {}
+    for service in SERVICES:
+        for name, member in inspect.getmembers(getattr(platform, service), predicate=inspect.isroutine):
+            if not name.startswith("_"):
+                found[f"{service}.{name}"] = member
+    return found
+
+
+def test_the_platform_has_exactly_these_services(platform: Platform) -> None:
+    assert sorted(name for name, value in vars(platform).items() if isinstance(value, Service)) == sorted(SERVICES)
+
+
+def test_every_public_method_is_in_the_matrix(platform: Platform) -> None:
+    missing = sorted(set(public_methods(platform)) - set(MATRIX))
+    assert not missing, f"public methods missing from MATRIX: {', '.join(missing)}"
+
+
+def test_the_matrix_names_no_method_that_does_not_exist(platform: Platform) -> None:
+    stale = sorted(set(MATRIX) - set(public_methods(platform)))
+    assert not stale, f"MATRIX entries without a public method: {', '.join(stale)}"
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_every_entry_covers_every_actor_kind(platform: Platform, name: str) -> None:
+    entry = MATRIX[name]
+    takes_object = "account" in inspect.signature(public_methods(platform)[name]).parameters
+    assert entry.scoped == takes_object, f"{name}: own/other cells iff the method takes an account id"
+    if entry.scoped:
+        expected = {f"{k}/own" for k in ACCOUNT_KINDS} | {f"{k}/other" for k in KINDS}
+    else:
+        expected = set(KINDS)
+    assert set(entry.outcomes) == expected
+
+
+# -- the cells ----------------------------------------------------------------------------------------------
+
+
+def make_cell(kit: Kit, kind: str, scope: str | None) -> Cell:
+    kit.superadmin()
+    other = kit.customer_by_phone()
+    other.email, other.password = kit.next_email("other"), PASSWORD
+    kit.platform.accounts.link_password(other.actor, other.email, PASSWORD)
+    me: Person | None
+    if kind == "anonymous":
+        me, actor = None, Actor.anonymous()
+    elif kind == "system":
+        me, actor = None, Actor.system()
+    else:
+        me = {"customer": kit.customer_by_phone, "therapist": kit.therapist, "superadmin": kit.superadmin}.get(
+            kind, lambda: kit.admin(kind))()
+        actor = me.actor
+    return Cell(kit, kind, scope, actor, me, other)
+
+
+def cells() -> list[Any]:
+    return [pytest.param(name, key, outcome, id=f"{name}[{key}]")
+            for name, entry in MATRIX.items() for key, outcome in entry.outcomes.items()]
+
+
+@pytest.mark.parametrize(("name", "key", "outcome"), cells())
+def test_cell(kit: Kit, name: str, key: str, outcome: Outcome) -> None:
+    kind, _, scope = key.partition("/")
+    cell = make_cell(kit, kind, scope or None)
+    fn, args, kwargs = MATRIX[name].build(cell)
+    audit_before = len(kit.audit_entries())
+    if outcome == ALLOWED:
+        fn(*args, **kwargs)
+        new = kit.audit_entries()[audit_before:]
+        assert not [e for e in new if e.outcome is AuditOutcome.DENIED]
+        return
+    assert isinstance(outcome, Refused)
+    with pytest.raises(MassageError) as err:
+        fn(*args, **kwargs)
+    assert type(err.value) is outcome.error, f"{name}[{key}] raised {err.value!r}"
+    assert err.value.code == outcome.code
+    new = kit.audit_entries()[audit_before:]
+    if outcome.is_denial:
+        assert len(new) == 1, f"{name}[{key}]: a denial must be audited once"
+        [entry] = new
+        assert entry.outcome is AuditOutcome.DENIED
+        assert entry.actor == cell.actor.label
+        assert dict(entry.details) == {"error": outcome.code}
+        if scope and (outcome is HIDDEN or name.startswith("users.")):
+            assert entry.target == cell.target  # (own-account refusals name the actor instead)
+    else:
+        assert not [e for e in new if e.outcome is AuditOutcome.DENIED]
+
+
+def test_someone_elses_account_looks_exactly_like_a_missing_one(kit: Kit) -> None:
+    cell = make_cell(kit, "customer", "other")
+    missing = "acc_0000000000000000000000ZZZZ"
+    for method in (kit.platform.accounts.personal_details, kit.platform.accounts.update_profile):
+        errors = []
+        for target in (cell.other.account_id, missing):
+            with pytest.raises(NotFound) as err:
+                method(cell.actor, target)
+            errors.append(err.value)
+        theirs, nobodys = errors
+        assert (type(theirs), theirs.code, theirs.kind) == (type(nobodys), nobodys.code, nobodys.kind)
+        assert theirs.message.replace(cell.other.account_id, "<id>") == nobodys.message.replace(missing, "<id>")
+    assert kit.tables.accounts[cell.other.account_id].display_name == ""
