@@ -134,7 +134,8 @@ class UsersService(Service):
         with self._uow() as uow:
             current = uow.accounts.get(target)
             updated = current.set_roles(new_roles, new_admin, now)
-            if AdminRole.SUPERADMIN in current.admin_roles and AdminRole.SUPERADMIN not in new_admin:
+            if current.is_active and AdminRole.SUPERADMIN in current.admin_roles \
+                    and AdminRole.SUPERADMIN not in new_admin:
                 if self._active_superadmins(uow) <= 1:
                     raise Conflict("that would leave no superadmin", code="account.last_superadmin")
             saved = self._save(uow, updated)
