@@ -1,0 +1,80 @@
+"""Column types shared by the tables and the migrations.
+
+``UtcInstant`` stores timezone-aware instants exactly (to the microsecond):
+``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and a fixed-width ISO-8601 UTC
+string (``2026-01-05T02:00:00.000000Z``) on SQLite, which sorts in time
+order.  Reads return ``pendulum.DateTime`` in UTC; naive datetimes are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from sqlalchemy import String
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
+
+from massage_core.domain.time import Instant, utc
+
+SQLITE_WIDTH = 27
+
+
+def _to_text(value: dt.datetime) -> str:
+    """Fixed-width, lexically sortable UTC form (year padded to 4 digits)."""
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}Z"
+    )
+
+
+def _from_text(text: str) -> Instant:
+    """Parse the fixed-width form written by ``_to_text``."""
+    if len(text) != SQLITE_WIDTH or not text.endswith("Z"):
+        raise ValueError(f"not a stored UTC instant: {text!r}")
+    parsed = dt.datetime.strptime(text[:-1], "%Y-%m-%dT%H:%M:%S.%f")
+    return pendulum.instance(parsed.replace(tzinfo=dt.UTC)).in_timezone("UTC")
+
+
+class UtcInstant(TypeDecorator[Instant]):
+    """A timezone-aware instant stored in UTC; see the module docstring."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """TIMESTAMP WITH TIME ZONE on PostgreSQL, a fixed-width string elsewhere (SQLite)."""
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(String(SQLITE_WIDTH))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        """Convert an aware datetime to UTC (text on SQLite); refuse naive ones."""
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        instant = utc(value)
+        plain = dt.datetime(
+            instant.year, instant.month, instant.day, instant.hour, instant.minute, instant.second,
+            instant.microsecond, tzinfo=dt.UTC,
+        )
+        if dialect.name == "postgresql":
+            return plain
+        return _to_text(plain)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Instant | None:
+        """Return a pendulum DateTime in UTC."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return _from_text(value)
+        if isinstance(value, dt.datetime):
+            return utc(value)
+        raise TypeError(f"unexpected stored instant {value!r}")
+
+    def copy(self, **kw: Any) -> UtcInstant:
+        """A fresh instance (TypeDecorator protocol)."""
+        return UtcInstant()
