@@ -66,25 +66,25 @@ def demo(obj: CliContext) -> None:
     try:
         admin = _admin(platform).actor
 
-        phone = "138 0013 8000"
+        phone = f"139 {secrets.randbelow(10**4):04d} {secrets.randbelow(10**4):04d}"
         platform.accounts.request_login_code(phone)
         code = sms.last_code_for(PhoneNumber.parse(phone)) or ""
         say("sms", f"Li Na asks for a login code; the sandbox SMS gateway delivered {code} to {phone}")
         li = platform.accounts.login_with_code(phone, code, ip="203.0.113.7", device="Android 15")
         say("customer", f"Li Na logged in by phone ({'new account' if li.new_account else 'welcome back'}) "
             f"as {li.account_id}")
-        body = "11010119900307" + "123"
+        body = f"110101199003{1 + secrets.randbelow(28):02d}{secrets.randbelow(1000):03d}"
         view = platform.accounts.update_profile(li.actor, li.account_id, real_name="李娜",
                                                 id_number=body + check_digit(body), address="北京市朝阳区建国路88号")
         say("privacy", f"her profile as support sees it: {view.phone}, {view.real_name}, {view.id_number}, "
             f"{view.address} (stored encrypted, bound to its row)")
 
         try:
-            wang = platform.accounts.register_with_password("wang.wei@example.com", "桃花潭水深千尺",
+            wang = platform.accounts.register_with_password("wang.wei@example.com", "桃花潭水深千尺不及汪伦送我情",
                                                             display_name="Wang Wei")
             say("customer", "Wang Wei registered with email and a Chinese passphrase")
         except Conflict:
-            wang = platform.accounts.login_with_password("wang.wei@example.com", "桃花潭水深千尺")
+            wang = platform.accounts.login_with_password("wang.wei@example.com", "桃花潭水深千尺不及汪伦送我情")
             say("customer", "Wang Wei logged in with email and password")
 
         auth_code = wechat.issue(Provider.WECHAT, "wx-openid-therapist-zhao")
@@ -103,8 +103,8 @@ def demo(obj: CliContext) -> None:
                 say("security", f"an intruder guessing passwords for {intruder} is locked out for "
                     f"{exc.retry_after_seconds} s (same answer whether or not the account exists)")
 
-        found = platform.users.search(admin, phone="+86 13800138000")
-        say("support", f"support looks up 13800138000: {found[0].id} {found[0].phone} (masked)")
+        found = platform.users.search(admin, phone="+86 " + phone)
+        say("support", f"support looks up {phone}: {found[0].id} {found[0].phone} (masked)")
         records = platform.users.login_records(admin, li.account_id, limit=3)
         for r in records:
             say("support", f"  login {local(r.at):%Y-%m-%d %H:%M} {r.method} {r.outcome} from {r.ip} {r.device}")

@@ -44,7 +44,7 @@ def test_users_suspend_reactivate_and_masked_listing(env: dict[str, str], admin_
     from massage_core.bootstrap import Platform
 
     platform = Platform.from_url(env["MASSAGE_DB"], keyring=KeyRing.load(env["MASSAGE_KEY_FILE"]))
-    customer = platform.accounts.register_with_password("li.na@example.com", "桃花潭水深千尺")
+    customer = platform.accounts.register_with_password("li.na@example.com", "桃花潭水深千尺不及汪伦送我情")
     platform.close()
 
     found = run(env, "--format", "json", "users", "list", "--email", "LI.NA@example.com", token=admin_token)
@@ -105,7 +105,8 @@ def test_demo_on_a_missing_database_then_again(env: dict[str, str]) -> None:
     assert "migrated" in first.output and "chain intact" in first.output
     second = run(env, "demo")
     assert second.exit_code == 0, second.output
-    assert "welcome back" in second.output
+    assert "a superadmin exists already" in second.output
+    assert "Wang Wei logged in with email and password" in second.output
 
 
 def test_installed_command_runs(env: dict[str, str]) -> None:
