@@ -225,3 +225,23 @@ def sql_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 def uow_factory(backend: Backend) -> Callable[[], Any]:
     """A zero-argument callable that opens a new UnitOfWork on the ``backend`` store."""
     return backend.new_uow
+
+
+_PG_OUTCOMES: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count PostgreSQL tests by outcome (the controller sees every worker's reports)."""
+    if "postgres" not in report.keywords:
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        _PG_OUTCOMES[report.outcome] = _PG_OUTCOMES.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many PostgreSQL tests really ran, so a silent skip cannot pass for a green run."""
+    counts = _PG_OUTCOMES
+    terminalreporter.write_line(
+        f"PostgreSQL tests: {counts.get('passed', 0)} passed, {counts.get('failed', 0)} failed, "
+        f"{counts.get('skipped', 0)} skipped"
+    )

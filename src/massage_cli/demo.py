@@ -9,8 +9,8 @@ import click
 
 from massage_cli.context import CliContext
 from massage_core.adapters.crypto.keyring import KeyRing
-from massage_core.adapters.identity.sandbox import SandboxIdentityProvider
-from massage_core.adapters.identity.sms import SandboxCodeSender
+from massage_core.adapters.memory.identity import SandboxIdentityProvider
+from massage_core.adapters.memory.sms import SandboxCodeSender
 from massage_core.adapters.sql.engine import make_engine
 from massage_core.adapters.sql.migrate import current_revision, upgrade
 from massage_core.bootstrap import Platform

@@ -7,8 +7,8 @@ from typing import Any
 from massage_core.adapters.crypto.field_cipher import AesGcmFieldCipher
 from massage_core.adapters.crypto.keyring import KeyRing
 from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
-from massage_core.adapters.identity.sandbox import SandboxIdentityProvider
-from massage_core.adapters.identity.sms import SandboxCodeSender
+from massage_core.adapters.memory.identity import SandboxIdentityProvider
+from massage_core.adapters.memory.sms import SandboxCodeSender
 from massage_core.adapters.memory.clock import SystemClock
 from massage_core.adapters.memory.ids import UlidGenerator
 from massage_core.adapters.memory.key_rotation import MemoryFieldReencryptor

@@ -15,8 +15,8 @@ from typing import Any, cast
 import pytest
 
 from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
-from massage_core.adapters.identity.sandbox import SandboxIdentityProvider
-from massage_core.adapters.identity.sms import SandboxCodeSender
+from massage_core.adapters.memory.identity import SandboxIdentityProvider
+from massage_core.adapters.memory.sms import SandboxCodeSender
 from massage_core.adapters.memory.clock import FixedClock
 from massage_core.adapters.memory.ids import SequentialIdGenerator
 from massage_core.adapters.memory.store import MemoryStore, Tables

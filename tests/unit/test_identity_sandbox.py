@@ -9,8 +9,8 @@ from datetime import timedelta
 import pendulum
 import pytest
 
-from massage_core.adapters.identity.sandbox import SandboxIdentityProvider
-from massage_core.adapters.identity.sms import SandboxCodeSender
+from massage_core.adapters.memory.identity import SandboxIdentityProvider
+from massage_core.adapters.memory.sms import SandboxCodeSender
 from massage_core.domain.accounts import ExternalIdentity, Provider
 from massage_core.domain.contact import PhoneNumber
 from massage_core.domain.errors import AuthenticationFailed, MassageError

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from massage_core.adapters.identity.sms import SandboxCodeSender
+from massage_core.adapters.memory.sms import SandboxCodeSender
 from massage_core.domain.access import Role
 from massage_core.domain.accounts import Provider
 from massage_core.domain.authentication import CodePurpose, LoginOutcome, ThrottlePolicy

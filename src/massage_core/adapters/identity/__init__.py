@@ -1,1 +1,0 @@
-"""Identity adapters: third-party login sandbox, SMS code sender sandbox."""
