@@ -34,8 +34,12 @@ def _from_text(text: str) -> Instant:
     """Parse the fixed-width form written by ``_to_text``."""
     if len(text) != SQLITE_WIDTH or not text.endswith("Z"):
         raise ValueError(f"not a stored UTC instant: {text!r}")
-    parsed = dt.datetime.strptime(text[:-1], "%Y-%m-%dT%H:%M:%S.%f")
-    return pendulum.instance(parsed.replace(tzinfo=dt.UTC)).in_timezone("UTC")
+    if text[4] != "-" or text[7] != "-" or text[10] != "T" or text[13] != ":" or text[16] != ":" or text[19] != ".":
+        raise ValueError(f"not a stored UTC instant: {text!r}")
+    return pendulum.DateTime(
+        int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), int(text[17:19]),
+        int(text[20:26]), tzinfo=pendulum.UTC,
+    )
 
 
 class UtcInstant(TypeDecorator[Instant]):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from massage_core.adapters.sql.fields import (
@@ -36,6 +36,16 @@ DUPLICATE = "account.duplicate"
 
 IdentityMap = dict[str, list[ExternalIdentity]]
 """Identities of several accounts, by account id, in their stored order."""
+
+# Hot-path statements are built once; only their parameters change per call.
+_BY_ID = select(accounts).where(accounts.c.id == bindparam("value"))
+_BY_PHONE = select(accounts).where(accounts.c.phone_idx == bindparam("value"))
+_BY_EMAIL = select(accounts).where(accounts.c.email_idx == bindparam("value"))
+_IDENTITIES_OF = (
+    select(account_identities.c.account_id, account_identities.c.provider, account_identities.c.subject_enc)
+    .where(account_identities.c.account_id.in_(bindparam("ids", expanding=True)))
+    .order_by(account_identities.c.account_id, account_identities.c.position)
+)
 
 
 def _join(values: Iterable[str]) -> str:
@@ -147,12 +157,7 @@ class SqlAccountRepository(AccountRepository):
         found: IdentityMap = defaultdict(list)
         if not account_ids:
             return found
-        t = account_identities
-        rows = self._conn.execute(
-            select(t.c.account_id, t.c.provider, t.c.subject_enc)
-            .where(t.c.account_id.in_(account_ids))
-            .order_by(t.c.account_id, t.c.position)
-        )
+        rows = self._conn.execute(_IDENTITIES_OF, {"ids": list(account_ids)})
         for row in rows:
             subject = self._codec.open(IDENTITY_SUBJECT, (row.account_id, row.provider), row.subject_enc)
             found[row.account_id].append(ExternalIdentity(Provider(row.provider), subject))
@@ -187,27 +192,27 @@ class SqlAccountRepository(AccountRepository):
         identities = self._identities([row.id for row in rows])
         return [self._to_account(row, identities.get(row.id, ())) for row in rows]
 
-    def _one(self, *where: Any) -> Account | None:
-        rows = self._conn.execute(select(accounts).where(*where)).all()
+    def _one(self, statement: Any, value: str) -> Account | None:
+        rows = self._conn.execute(statement, {"value": value}).all()
         return self._load(rows)[0] if rows else None
 
     def get(self, account_id: AccountId) -> Account:
         """Return the account or raise NotFound."""
-        account = self._one(accounts.c.id == account_id)
+        account = self._one(_BY_ID, account_id)
         if account is None:
             raise NotFound("account", account_id)
         return account
 
     def find_by_phone(self, phone: PhoneNumber) -> Account | None:
         """Look up by the phone's blind index; check the decrypted number matches."""
-        account = self._one(accounts.c.phone_idx == self._codec.index(PHONE_INDEX, phone.e164))
+        account = self._one(_BY_PHONE, self._codec.index(PHONE_INDEX, phone.e164))
         if account is not None and account.phone != phone:
             raise _mismatch("phone")
         return account
 
     def find_by_email(self, email: Email) -> Account | None:
         """Look up by the email's blind index; check the decrypted address matches."""
-        account = self._one(accounts.c.email_idx == self._codec.index(EMAIL_INDEX, email.address))
+        account = self._one(_BY_EMAIL, self._codec.index(EMAIL_INDEX, email.address))
         if account is not None and account.email != email:
             raise _mismatch("email")
         return account

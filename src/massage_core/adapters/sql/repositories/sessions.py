@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from massage_core.adapters.sql.fields import SESSION_DEVICE, SESSION_IP, FieldCodec
@@ -20,6 +20,8 @@ from massage_core.ports.repositories import SessionRepository
 
 DUPLICATE = "session.duplicate"
 
+
+_BY_TOKEN_HASH = select(sessions).where(sessions.c.token_hash == bindparam("token_hash"))
 
 class SqlSessionRepository(SessionRepository):
     """Sessions in the ``sessions`` table, unique by id and by token hash."""
@@ -63,7 +65,7 @@ class SqlSessionRepository(SessionRepository):
 
     def find_by_token_hash(self, token_hash: str) -> Session | None:
         """The session with this token hash, or None."""
-        row = self._conn.execute(select(sessions).where(sessions.c.token_hash == token_hash)).first()
+        row = self._conn.execute(_BY_TOKEN_HASH, {"token_hash": token_hash}).first()
         return self._to_session(row) if row is not None else None
 
     def save(self, session: Session) -> None:
