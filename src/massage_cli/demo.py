@@ -94,14 +94,16 @@ def demo(obj: CliContext) -> None:
         say("therapist", f"Zhao signed in with WeChat and was made a therapist ({zhao.account_id})")
 
         intruder = f"nobody-{secrets.token_hex(3)}@example.com"
+        wrong = 0
         for _ in range(6):
             try:
                 platform.accounts.login_with_password(intruder, "guess-123456")
             except AuthenticationFailed:
-                pass
+                wrong += 1
             except Throttled as exc:
-                say("security", f"an intruder guessing passwords for {intruder} is locked out for "
-                    f"{exc.retry_after_seconds} s (same answer whether or not the account exists)")
+                say("security", f"an intruder guessing passwords for {intruder} fails {wrong} times, then is "
+                    f"locked out for {exc.retry_after_seconds} s (the same answers whether or not the account "
+                    "exists)")
 
         found = platform.users.search(admin, phone="+86 " + phone)
         say("support", f"support looks up {phone}: {found[0].id} {found[0].phone} (masked)")
