@@ -324,8 +324,10 @@ def test_set_roles_changes_what_the_account_may_do(kit: Kit) -> None:
     actor = kit.platform.accounts.authenticate(person.token)
     assert actor.roles == frozenset({Role.ADMIN}) and actor.admin_roles == frozenset({AdminRole.SUPPORT})
     assert kit.platform.users.list(actor)
-    entry = kit.audit_entries()[-1]
+    entry = kit.audit_entries()[-2]
     assert (entry.action, entry.target, entry.outcome) == ("users.set_roles", person.account_id, AuditOutcome.OK)
+    listed = kit.audit_entries()[-1]
+    assert (listed.action, listed.actor, dict(listed.details)["returned"]) == ("users.list", actor.account_id, "2")
     assert dict(entry.details) == {"roles": "admin", "admin_roles": "support"}
 
 

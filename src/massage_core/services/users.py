@@ -46,7 +46,7 @@ class UsersService(Service):
 
     def list(self, actor: Actor, *, offset: int = 0, limit: int = 50,
              status: str | None = None) -> Sequence[AccountView]:
-        """A page of accounts, oldest first, optionally only ``active`` or ``suspended`` ones."""
+        """A page of accounts, oldest first, optionally only ``active`` or ``suspended`` ones. Audited (a bulk read)."""
         offset, limit = _page(offset, limit)
         try:
             wanted = AccountStatus(status) if status is not None else None
@@ -54,14 +54,21 @@ class UsersService(Service):
             raise ValidationError(f"unknown status {status!r}", code="account.status", field="status") from None
         self._require(actor, Permission.USERS_READ, "users.list", "accounts")
         with self._uow() as uow:
-            return [AccountView.of(a) for a in uow.accounts.list(offset=offset, limit=limit, status=wanted)]
+            views = [AccountView.of(a) for a in uow.accounts.list(offset=offset, limit=limit, status=wanted)]
+            self._audit_ok(uow, actor, "users.list", "accounts", self._now(), offset=str(offset),
+                           returned=str(len(views)))
+            uow.commit()
+            return views
 
     def show(self, actor: Actor, account: str) -> AccountView:
-        """One account, masked. Raises NotFound, PermissionDenied without ``users.read``."""
+        """One account, masked. Audited. Raises NotFound, PermissionDenied without ``users.read``."""
         target = account_id(account)
         self._require(actor, Permission.USERS_READ, "users.show", target)
         with self._uow() as uow:
-            return AccountView.of(uow.accounts.get(target))
+            view = AccountView.of(uow.accounts.get(target))
+            self._audit_ok(uow, actor, "users.show", target, self._now())
+            uow.commit()
+            return view
 
     def login_records(self, actor: Actor, account: str, *, limit: int = 100) -> Sequence[LoginRecordView]:
         """The login attempts of an account, newest first. Audited (a read of personal data)."""
