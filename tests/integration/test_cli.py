@@ -114,3 +114,10 @@ def test_installed_command_runs(env: dict[str, str]) -> None:
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, env={**os.environ, **env},
                             timeout=120)
     assert result.returncode == 0 and "users" in result.stdout
+
+
+@pytest.mark.parametrize("url", ["mysql://x@y/z", "not a url"])
+def test_bad_database_url_is_one_clear_line(env: dict[str, str], url: str) -> None:
+    result = run({**env, "MASSAGE_DB": url}, "db", "upgrade")
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error [db.url]")

@@ -7,6 +7,8 @@ from typing import Any
 
 import pendulum
 import pytest
+
+from massage_core.domain.errors import ValidationError
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -112,8 +114,9 @@ def test_postgres_tls_settings_reach_the_driver() -> None:
 
 
 def test_unsupported_database_is_refused() -> None:
-    with pytest.raises(ValueError, match="unsupported database"):
+    with pytest.raises(ValidationError, match="unsupported database") as err:
         make_engine("mysql://localhost/massage")
+    assert err.value.code == "db.url"
 
 
 def test_utc_instant_is_exact_and_sortable(sql_backend: Backend) -> None:

@@ -17,11 +17,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.exc import IntegrityError as SaIntegrityError
 from sqlalchemy.exc import OperationalError
 
-from massage_core.domain.errors import Conflict
+from massage_core.domain.errors import Conflict, ValidationError
 
 DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
 POSTGRES_CONNECT_ARGS = (
@@ -60,13 +60,17 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
     ``isolation_level`` defaults to ``READ COMMITTED``.  Any other keyword
     goes to ``sqlalchemy.create_engine`` (``pool_size``, ``echo``...).
     """
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValidationError(f"not a database URL: {str(url)[:80]!r}", code="db.url") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(parsed, options)
     if backend == "postgresql":
         return _postgres_engine(parsed, options)
-    raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://")
+    raise ValidationError(f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://",
+                          code="db.url")
 
 
 def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
