@@ -15,6 +15,7 @@ from massage_core.adapters.memory.key_rotation import MemoryFieldReencryptor
 from massage_core.adapters.memory.store import MemoryStore
 from massage_core.adapters.memory.uow import MemoryUnitOfWork
 from massage_core.adapters.passwords.common_list import ZxcvbnCommonPasswords
+from massage_core.domain.errors import MassageError
 from massage_core.ports.clock import Clock
 from massage_core.ports.identity import IdentityProvider, OneTimeCodeSender
 from massage_core.ports.ids import IdGenerator
@@ -92,22 +93,34 @@ class Platform:
         identity_provider: IdentityProvider | None = None,
         policies: Policies | None = None,
         engine_options: dict[str, Any] | None = None,
+        check_schema: bool = True,
     ) -> Platform:
         """A platform on a database: ``sqlite:///file.db`` (embedded) or ``postgresql+psycopg://...``.
 
         The schema must be current (``massage db upgrade`` or
-        ``massage_core.adapters.sql.migrate.upgrade``).  ``keyring`` holds the
+        ``massage_core.adapters.sql.migrate.upgrade``); otherwise MassageError
+        (``db.schema``) is raised unless ``check_schema=False``.  ``keyring`` holds the
         field-encryption keys (``KeyRing.load(path)``).  TLS to PostgreSQL: pass
         ``engine_options={"connect_args": {"sslmode": "verify-full", "sslrootcert": ...}}``.
         """
         from massage_core.adapters.sql.engine import make_engine
         from massage_core.adapters.sql.key_rotation import SqlFieldReencryptor
+        from massage_core.adapters.sql.migrate import current_revision, head_revision
         from massage_core.adapters.sql.uow import SqlUnitOfWork
 
         clock = clock or SystemClock()
         ids = ids or UlidGenerator()
         cipher = AesGcmFieldCipher(keyring)
         engine = make_engine(url, **(engine_options or {}))
+        if check_schema:
+            current, head = current_revision(engine), head_revision()
+            if current != head:
+                engine.dispose()
+                raise MassageError(
+                    f"database schema is at {current or 'nothing'}, this library needs {head}: "
+                    "run `massage db upgrade` (or adapters.sql.migrate.upgrade)",
+                    code="db.schema",
+                )
         deps = Dependencies(
             uow=lambda: SqlUnitOfWork(engine, cipher, ids),
             clock=clock,

@@ -121,3 +121,10 @@ def test_bad_database_url_is_one_clear_line(env: dict[str, str], url: str) -> No
     result = run({**env, "MASSAGE_DB": url}, "db", "upgrade")
     assert result.exit_code == 1
     assert result.output.strip().startswith("error [db.url]")
+
+
+def test_unmigrated_database_asks_for_an_upgrade(env: dict[str, str]) -> None:
+    assert run(env, "keys", "generate").exit_code == 0
+    result = run(env, "admin", "create-superadmin", "--email", "a@example.com", "--password", PASSWORD)
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error [db.schema]") and "massage db upgrade" in result.output
