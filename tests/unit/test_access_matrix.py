@@ -244,6 +244,7 @@ MATRIX: dict[str, Entry] = {
     "audit.verify": Entry(lambda c: call(c.p.audit.verify, c.actor), granted(*AUDIT_READERS)),
     "keys.pending": Entry(lambda c: call(c.p.keys.pending, c.actor), granted(*KEY_MANAGERS)),
     "keys.reencrypt": Entry(lambda c: call(c.p.keys.reencrypt, c.actor), granted(*KEY_MANAGERS)),
+    # -- later contexts add their entries above this line --
 }
 
 
