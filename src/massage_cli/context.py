@@ -8,7 +8,8 @@ from pathlib import Path
 import attrs
 
 from massage_core.adapters.crypto.keyring import KeyRing
-from massage_core.bootstrap import DEFAULT_URL, Platform
+from massage_core.adapters.files.media_store import FilesystemMediaStore
+from massage_core.bootstrap import DEFAULT_MEDIA_DIR, DEFAULT_URL, Platform
 from massage_core.domain.access import Actor
 from massage_core.domain.errors import MassageError, ValidationError
 
@@ -40,7 +41,8 @@ class CliContext:
     def platform(self) -> Platform:
         """The platform on ``db_url`` with the configured key ring (built once)."""
         if self._platform is None:
-            self._platform = Platform.from_url(self.db_url, keyring=self.keyring())
+            media = FilesystemMediaStore(os.environ.get("MASSAGE_MEDIA_DIR") or DEFAULT_MEDIA_DIR)
+            self._platform = Platform.from_url(self.db_url, keyring=self.keyring(), media_store=media)
         return self._platform
 
     def reset_platform(self) -> None:

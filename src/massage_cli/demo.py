@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from massage_cli.context import CliContext
+from massage_cli.demo_therapists import therapist_story
 from massage_core.adapters.crypto.keyring import KeyRing
 from massage_core.adapters.memory.identity import SandboxIdentityProvider
 from massage_core.adapters.memory.sms import SandboxCodeSender
@@ -118,6 +119,8 @@ def demo(obj: CliContext) -> None:
             say("support", "Wang Wei is suspended: his session stopped working at once")
         platform.users.reactivate(admin, wang.account_id)
         say("support", "after review Wang Wei is reactivated")
+
+        therapist_story(platform, admin, sms, say)
 
         report = platform.audit.verify(admin)
         say("audit", f"operation log verified: {report.checked} entries, chain "

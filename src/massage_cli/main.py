@@ -49,6 +49,10 @@ def _register() -> None:
     for group in (commands_db.db, commands_admin.admin, commands_users.users, commands_keys.keys,
                   commands_audit.audit, demo.demo):
         cli.add_command(group)
+    from massage_cli import commands_catalog, commands_media, commands_therapists
+
+    for group in (commands_catalog.catalog, commands_therapists.therapists, commands_media.media):
+        cli.add_command(group)
 
 
 _register()

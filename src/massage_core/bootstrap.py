@@ -9,14 +9,19 @@ from massage_core.adapters.crypto.keyring import KeyRing
 from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
 from massage_core.adapters.memory.identity import SandboxIdentityProvider
 from massage_core.adapters.memory.sms import SandboxCodeSender
+from massage_core.adapters.memory.background_check import SandboxBackgroundCheck
+from massage_core.adapters.files.media_store import FilesystemMediaStore
 from massage_core.adapters.memory.clock import SystemClock
+from massage_core.adapters.memory.media import MemoryMediaStore
 from massage_core.adapters.memory.ids import UlidGenerator
 from massage_core.adapters.memory.key_rotation import MemoryFieldReencryptor
 from massage_core.adapters.memory.store import MemoryStore
 from massage_core.adapters.memory.uow import MemoryUnitOfWork
 from massage_core.adapters.passwords.common_list import ZxcvbnCommonPasswords
 from massage_core.domain.errors import MassageError
+from massage_core.ports.background_check import BackgroundCheck
 from massage_core.ports.clock import Clock
+from massage_core.ports.media import MediaStore
 from massage_core.ports.identity import IdentityProvider, OneTimeCodeSender
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.passwords import PasswordHasher
@@ -24,16 +29,24 @@ from massage_core.services.accounts import AccountsService
 from massage_core.services.audit import AuditService
 from massage_core.services.base import Dependencies, Policies
 from massage_core.services.keys import KeysService
+from massage_core.services.schedules import SchedulesService
 from massage_core.services.users import UsersService
+from massage_core.services.catalog import CatalogService
+from massage_core.services.media import MediaService
+from massage_core.services.therapists import TherapistsService
 
 DEFAULT_URL = "sqlite:///massage.db"
+DEFAULT_MEDIA_DIR = "massage-media"
 
 
 class Platform:
     """The library's front door: one service object per context, all sharing one set of adapters.
 
     ``accounts`` (register, log in, own account), ``users`` (back office),
-    ``audit`` (operation log), ``keys`` (re-encryption after rotation).
+    ``audit`` (operation log), ``keys`` (re-encryption after rotation),
+    ``catalog`` (levels, categories, services, packages), ``therapists`` (onboarding,
+    vetting, oversight, the public directory), ``media`` (therapist photos and videos),
+    ``schedules`` (working hours, free slots, reservations).
     """
 
     def __init__(self, deps: Dependencies, *, engine: Any = None) -> None:
@@ -43,6 +56,10 @@ class Platform:
         self.users = UsersService(deps)
         self.audit = AuditService(deps)
         self.keys = KeysService(deps)
+        self.catalog = CatalogService(deps)
+        self.therapists = TherapistsService(deps)
+        self.media = MediaService(deps)
+        self.schedules = SchedulesService(deps)
 
     @classmethod
     def in_memory(
@@ -55,13 +72,17 @@ class Platform:
         identity_provider: IdentityProvider | None = None,
         keyring: KeyRing | None = None,
         policies: Policies | None = None,
+        background_check: BackgroundCheck | None = None,
+        media_store: MediaStore | None = None,
     ) -> Platform:
         """Everything in memory: for tests, demos and embedders' own test suites.
 
         Password hashing is production-strength unless ``hasher`` is given
         (tests pass ``Argon2idPasswordHasher.for_tests()``).  SMS codes and
         third-party logins go to sandbox adapters, reachable as
-        ``platform.deps.code_sender`` and ``platform.deps.identity_provider``.
+        ``platform.deps.code_sender`` and ``platform.deps.identity_provider``;
+        background checks to the deterministic sandbox (``platform.deps.background_check``),
+        media bytes to a memory store (``platform.deps.media_store``).
         """
         clock = clock or SystemClock()
         ids = ids or UlidGenerator()
@@ -77,6 +98,8 @@ class Platform:
             identity_provider=identity_provider or SandboxIdentityProvider(clock),
             reencryptor=MemoryFieldReencryptor(),
             policies=policies or Policies(),
+            background_check=background_check or SandboxBackgroundCheck(),
+            media_store=media_store or MemoryMediaStore(),
         )
         return cls(deps)
 
@@ -92,6 +115,8 @@ class Platform:
         code_sender: OneTimeCodeSender | None = None,
         identity_provider: IdentityProvider | None = None,
         policies: Policies | None = None,
+        background_check: BackgroundCheck | None = None,
+        media_store: MediaStore | None = None,
         engine_options: dict[str, Any] | None = None,
         check_schema: bool = True,
     ) -> Platform:
@@ -100,7 +125,8 @@ class Platform:
         The schema must be current (``massage db upgrade`` or
         ``massage_core.adapters.sql.migrate.upgrade``); otherwise MassageError
         (``db.schema``) is raised unless ``check_schema=False``.  ``keyring`` holds the
-        field-encryption keys (``KeyRing.load(path)``).  TLS to PostgreSQL: pass
+        field-encryption keys (``KeyRing.load(path)``).  Photo and video bytes go to ``media_store``
+        (default: files under ``./massage-media``).  TLS to PostgreSQL: pass
         ``engine_options={"connect_args": {"sslmode": "verify-full", "sslrootcert": ...}}``.
         """
         from massage_core.adapters.sql.engine import make_engine
@@ -132,6 +158,8 @@ class Platform:
             identity_provider=identity_provider or SandboxIdentityProvider(clock),
             reencryptor=SqlFieldReencryptor(engine, cipher),
             policies=policies or Policies(),
+            background_check=background_check or SandboxBackgroundCheck(),
+            media_store=media_store or FilesystemMediaStore(DEFAULT_MEDIA_DIR),
         )
         return cls(deps, engine=engine)
 

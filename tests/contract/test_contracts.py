@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from massage_core.adapters.files.media_store import FilesystemMediaStore
+from massage_core.adapters.memory.media import MemoryMediaStore
+from massage_core.domain.errors import ValidationError
+from massage_core.domain.ids import MediumId
+from massage_core.ports.media import MediaStore
+
 from .accounts import AccountRepositoryContract
 from .audit import AuditTrailContract
+from .catalog import (
+    CategoryRepositoryContract,
+    LevelRepositoryContract,
+    PackageRepositoryContract,
+    ServiceRepositoryContract,
+)
 from .login_records import LoginRecordRepositoryContract
 from .one_time_codes import OneTimeCodeRepositoryContract
+from .schedules import ReservationRepositoryContract, ScheduleRepositoryContract
+from .media import MediaRepositoryContract, MediaStoreContract
 from .sessions import SessionRepositoryContract
+from .therapists import TherapistRepositoryContract
 from .unit_of_work import UnitOfWorkContract
 
 
@@ -32,3 +51,55 @@ class TestAuditTrail(AuditTrailContract):
 
 class TestUnitOfWork(UnitOfWorkContract):
     """UnitOfWork on every backend."""
+
+
+class TestLevelRepository(LevelRepositoryContract):
+    """LevelRepository on every backend."""
+
+
+class TestCategoryRepository(CategoryRepositoryContract):
+    """CategoryRepository on every backend."""
+
+
+class TestServiceRepository(ServiceRepositoryContract):
+    """ServiceRepository on every backend."""
+
+
+class TestPackageRepository(PackageRepositoryContract):
+    """PackageRepository on every backend."""
+
+
+class TestTherapistRepository(TherapistRepositoryContract):
+    """TherapistRepository on every backend."""
+
+
+class TestScheduleRepository(ScheduleRepositoryContract):
+    """ScheduleRepository on every backend."""
+
+
+class TestReservationRepository(ReservationRepositoryContract):
+    """ReservationRepository on every backend."""
+
+
+class TestMediaRepository(MediaRepositoryContract):
+    """MediaRepository on every backend."""
+
+
+@pytest.fixture(params=["memory", "filesystem"])
+def media_store(request: pytest.FixtureRequest, tmp_path: Path) -> MediaStore:
+    """Each MediaStore adapter."""
+    if request.param == "memory":
+        return MemoryMediaStore()
+    return FilesystemMediaStore(tmp_path / "media")
+
+
+class TestMediaStore(MediaStoreContract):
+    """MediaStore on memory and the file system."""
+
+
+def test_the_filesystem_store_refuses_keys_that_are_not_medium_ids(tmp_path: Path) -> None:
+    store = FilesystemMediaStore(tmp_path / "media")
+    for key in ("../escape", "med_../../etc", "acc_00000000000000000000000001"):
+        with pytest.raises(ValidationError):
+            store.put(MediumId(key), b"x")
+    assert not (tmp_path / "escape").exists()

@@ -23,9 +23,11 @@ from massage_core.domain.contact import Email, PhoneNumber
 from massage_core.domain.errors import IntegrityError
 from massage_core.domain.identity_documents import ResidentIdNumber, check_digit
 from massage_core.ports.cipher import FieldCipher
+from catalog_support import make_profile
 from storage_support import T0, Backend, full_account, make_account, make_record, make_session, phone
 
 ID17 = "44030419851231123"
+THERAPIST_ID17 = "51010719880512246"
 CANARIES = {
     "phone": "+8613912345678",
     "national phone": "13912345678",
@@ -36,6 +38,8 @@ CANARIES = {
     "subject": "oCanaryWeChatOpenId7f3a9",
     "ip": "198.51.100.77",
     "device": "CanaryPhone X1 (Android 14; build CANARY42)",
+    "therapist real name": "司马相如",
+    "therapist id number": THERAPIST_ID17 + check_digit(THERAPIST_ID17),
 }
 
 
@@ -61,6 +65,8 @@ def seed_canaries(uow_factory: Any) -> Account:
         uow.sessions.add(make_session(account.id, ip=CANARIES["ip"], device=CANARIES["device"]))
         uow.login_records.add(make_record("k" * 64, account_id=account.id, outcome=LoginOutcome.SUCCESS,
                                           ip=CANARIES["ip"], device=CANARIES["device"]))
+        uow.therapists.add(make_profile(account.id, real_name=CANARIES["therapist real name"],
+                                        id_number=ResidentIdNumber.parse(CANARIES["therapist id number"])))
         uow.commit()
     return account
 
@@ -84,6 +90,7 @@ def test_no_personal_data_in_clear_in_the_sqlite_files(tmp_path: Path) -> None:
     account = seed_canaries(lambda: SqlUnitOfWork(engine, cipher, UlidGenerator()))
     with SqlUnitOfWork(engine, cipher, UlidGenerator()) as uow:  # the data is there and readable
         assert uow.accounts.get(account.id).real_name == CANARIES["real name"]
+        assert uow.therapists.get(account.id).real_name == CANARIES["therapist real name"]
     while_open = database_files(db_path)
     assert while_open.get("privacy.db-wal"), "the committed data should still be in the WAL"
     engine.dispose()
@@ -267,3 +274,27 @@ def test_rotation_never_clobbers_a_concurrent_write(pg_url: str) -> None:
             assert uow.accounts.get(account.id).phone == fresh_phone
     finally:
         engine.dispose()
+
+
+def test_therapist_identity_is_encrypted_bound_to_its_row_and_rotated(sql_backend: Backend) -> None:
+    old = AesGcmFieldCipher(sql_backend.cipher.ring)
+    first, second = make_account(), make_account()
+    with SqlUnitOfWork(sql_backend.engine, old, UlidGenerator()) as uow:
+        for account in (first, second):
+            uow.accounts.add(account)
+            uow.therapists.add(make_profile(account.id))
+        uow.commit()
+    with sql_backend.engine.connect() as connection:
+        rows = connection.execute(text("SELECT real_name_enc, id_number_enc FROM therapist_profiles")).all()
+    assert all(name.startswith("v1:") and number.startswith("v1:") for name, number in rows)
+    new = AesGcmFieldCipher(old.ring.rotated())
+    rotation = SqlFieldReencryptor(sql_backend.engine, new)
+    assert rotation.pending() == len(tokens(sql_backend)) == 2 + 4  # the phones, then name + ID number x2
+    while rotation.reencrypt_batch(3):
+        pass
+    with SqlUnitOfWork(sql_backend.engine, new, UlidGenerator()) as uow:
+        assert uow.therapists.get(first.id).real_name == "王小红"
+    raw_update(sql_backend, "UPDATE therapist_profiles SET id_number_enc = (SELECT id_number_enc FROM"
+               " therapist_profiles WHERE account_id = :v) WHERE account_id = :t", v=first.id, t=second.id)
+    with SqlUnitOfWork(sql_backend.engine, new, UlidGenerator()) as uow, pytest.raises(IntegrityError):
+        uow.therapists.get(second.id)

@@ -38,13 +38,13 @@ def test_migrated_schema_equals_the_table_metadata(blank_url: str) -> None:
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0001"
+        assert current_revision(engine) == head_revision() is not None
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, metadata) == []
             assert connection.execute(text("SELECT id, sequence, hash FROM audit_head")).all() == [(1, 0, "")]
         upgrade(engine)  # idempotent
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
 

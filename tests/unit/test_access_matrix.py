@@ -22,13 +22,16 @@ from massage_core.domain.audit import AuditOutcome
 from massage_core.domain.errors import Conflict, MassageError, NotFound, PermissionDenied, ValidationError
 from massage_core.services.base import Service
 
+import matrix_therapists as mt
+import matrix_schedules as ms
+
 if TYPE_CHECKING:
     from conftest import Kit, Person
 
 PASSWORD = "Blue-Harbour-Lantern-42"
 NEW_PASSWORD = "Quiet-Meadow-Compass-77"
 
-SERVICES = ("accounts", "users", "audit", "keys")
+SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules")
 KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
 ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
 
@@ -102,6 +105,17 @@ SUSPENDERS = ("support", "superadmin", "system")
 ROLE_MANAGERS = ("superadmin", "system")
 AUDIT_READERS = ("auditor", "superadmin", "system")
 KEY_MANAGERS = ("superadmin", "system")
+CATALOG_MANAGERS = ("superadmin", "system")
+THERAPIST_READERS = ("support", "auditor", "superadmin", "system")
+VETTERS = ("support", "superadmin", "system")
+
+
+def therapist_profile_readers() -> dict[str, Outcome]:
+    """The owner, and admins who may read therapist profiles; someone else's looks missing to the rest."""
+    table = own_object()
+    for kind in THERAPIST_READERS:
+        table[f"{kind}/other"] = ALLOWED
+    return table
 
 
 # -- cells and builders -------------------------------------------------------------------------------------
@@ -244,6 +258,74 @@ MATRIX: dict[str, Entry] = {
     "audit.verify": Entry(lambda c: call(c.p.audit.verify, c.actor), granted(*AUDIT_READERS)),
     "keys.pending": Entry(lambda c: call(c.p.keys.pending, c.actor), granted(*KEY_MANAGERS)),
     "keys.reencrypt": Entry(lambda c: call(c.p.keys.reencrypt, c.actor), granted(*KEY_MANAGERS)),
+    # catalogue: managed by catalog.manage, browsed by everybody
+    "catalog.define_level": Entry(lambda c: call(c.p.catalog.define_level, c.actor, "master", "Master", 99),
+                                  granted(*CATALOG_MANAGERS)),
+    "catalog.levels": Entry(lambda c: call(c.p.catalog.levels, c.actor), everyone()),
+    "catalog.add_category": Entry(lambda c: call(c.p.catalog.add_category, c.actor, "Foot"),
+                                  granted(*CATALOG_MANAGERS)),
+    "catalog.update_category": Entry(mt.update_category, granted(*CATALOG_MANAGERS)),
+    "catalog.categories": Entry(lambda c: call(c.p.catalog.categories, c.actor), everyone()),
+    "catalog.add_service": Entry(mt.add_service, granted(*CATALOG_MANAGERS)),
+    "catalog.update_service": Entry(mt.update_service, granted(*CATALOG_MANAGERS)),
+    "catalog.services": Entry(lambda c: call(c.p.catalog.services, c.actor), everyone()),
+    "catalog.service": Entry(mt.service, everyone()),
+    "catalog.add_package": Entry(mt.add_package, granted(*CATALOG_MANAGERS)),
+    "catalog.update_package": Entry(mt.update_package, granted(*CATALOG_MANAGERS)),
+    "catalog.packages": Entry(lambda c: call(c.p.catalog.packages, c.actor), everyone()),
+    # therapists: one's own profile
+    "therapists.register": Entry(mt.register, own_object()),
+    "therapists.profile": Entry(mt.own("profile"), therapist_profile_readers()),
+    "therapists.update_profile": Entry(mt.own("update_profile", bio="New bio"), own_object()),
+    "therapists.submit": Entry(mt.own("submit"), own_object()),
+    "therapists.set_active": Entry(mt.own("set_active", active=False), own_object()),
+    # therapists: back office
+    "therapists.list": Entry(lambda c: call(c.p.therapists.list, c.actor), granted(*THERAPIST_READERS)),
+    "therapists.suspend": Entry(mt.on_other("suspend", "draft", "complaint"), granted(*VETTERS)),
+    "therapists.reinstate": Entry(mt.reinstate, granted(*VETTERS)),
+    "therapists.set_level": Entry(mt.on_other("set_level", "draft", "senior"), granted(*VETTERS)),
+    "therapists.start_review": Entry(mt.on_other("start_review", "submitted"), granted(*VETTERS)),
+    "therapists.accept_documents": Entry(mt.on_other("accept_documents", "document_review"), granted(*VETTERS)),
+    "therapists.run_background_check": Entry(mt.on_other("run_background_check", "background_check"),
+                                             granted(*VETTERS)),
+    "therapists.record_skill_test": Entry(mt.on_other("record_skill_test", "skill_test", score=80, pass_mark=60),
+                                          granted(*VETTERS)),
+    "therapists.reject": Entry(mt.on_other("reject", "submitted", ["no certificate photo"]), granted(*VETTERS)),
+    "therapists.restore_badge": Entry(mt.restore_badge, granted(*VETTERS)),
+    "therapists.suspend_expired_badges": Entry(lambda c: call(c.p.therapists.suspend_expired_badges, c.actor),
+                                               granted(*VETTERS)),
+    # therapists: the public directory
+    "therapists.public_profile": Entry(mt.on_other("public_profile", "approved"), everyone()),
+    "therapists.list_public": Entry(lambda c: call(c.p.therapists.list_public, c.actor), everyone()),
+    # media: therapists upload their own, vetters moderate, approved media of visible therapists are public
+    "media.upload": Entry(mt.upload, own_object()),
+    "media.media_of": Entry(lambda c: call(c.p.media.media_of, c.actor, mt.profile_for(c)),
+                            therapist_profile_readers()),
+    "media.pending": Entry(lambda c: call(c.p.media.pending, c.actor), granted(*VETTERS)),
+    "media.approve": Entry(mt.review("approve"), granted(*VETTERS)),
+    "media.reject": Entry(mt.review("reject", "blurred"), granted(*VETTERS)),
+    "media.public_media": Entry(lambda c: call(c.p.media.public_media, c.actor, mt.profile_for(c, "approved")),
+                                everyone()),
+    "media.content": Entry(mt.content, everyone()),
+    # schedules: the therapist (and the system) manage their own; anybody asks for free slots
+    "schedules.schedule": Entry(ms.on_schedule("schedule"), granted(*ms.READERS)),
+    "schedules.set_time_zone": Entry(ms.on_schedule("set_time_zone", "Asia/Hong_Kong"), granted(*ms.MANAGERS)),
+    "schedules.set_weekly_hours": Entry(ms.on_schedule("set_weekly_hours", {"mon": [("10:00", "16:00")]}),
+                                        granted(*ms.MANAGERS)),
+    "schedules.add_day_off": Entry(ms.on_schedule("add_day_off", "2026-01-20"), granted(*ms.MANAGERS)),
+    "schedules.add_extra_hours": Entry(ms.on_schedule("add_extra_hours", "2026-01-20", "20:00", "22:00"),
+                                       granted(*ms.MANAGERS)),
+    "schedules.clear_exceptions": Entry(ms.clear_exceptions, granted(*ms.MANAGERS)),
+    "schedules.add_break": Entry(ms.on_schedule("add_break", "12:00", "13:00", weekday="mon"),
+                                 granted(*ms.MANAGERS)),
+    "schedules.remove_break": Entry(ms.remove_break, granted(*ms.MANAGERS)),
+    "schedules.set_online": Entry(ms.on_schedule("set_online", False), granted(*ms.MANAGERS)),
+    "schedules.free_slots": Entry(ms.on_schedule("free_slots", 60, "2026-01-06", "2026-01-12"), everyone()),
+    # reservations: bookings by the system and reservation managers; a therapist blocks and frees own time
+    "schedules.reserve": Entry(ms.reserve, granted(*ms.RESERVERS)),
+    "schedules.confirm": Entry(ms.on_reservation("confirm"), granted(*ms.RESERVERS)),
+    "schedules.release": Entry(ms.on_reservation("release"), granted(*ms.RESERVERS)),
+    "schedules.reservations": Entry(ms.on_schedule("reservations"), granted(*ms.READERS)),
     # -- later contexts add their entries above this line --
 }
 

@@ -42,13 +42,21 @@ class Permission(enum.StrEnum):
     ROLES_MANAGE = "roles.manage"
     AUDIT_READ = "audit.read"
     KEYS_MANAGE = "keys.manage"
+    OWN_SCHEDULE_MANAGE = "own_schedule.manage"
+    SCHEDULES_READ = "schedules.read"
+    RESERVATIONS_MANAGE = "reservations.manage"
+    CATALOG_MANAGE = "catalog.manage"
+    THERAPISTS_READ = "therapists.read"
+    THERAPISTS_VET = "therapists.vet"
+    THERAPISTS_SUSPEND = "therapists.suspend"
 
 
 def role_permissions(role: Role) -> frozenset[Permission]:
     """Permissions that a plain role grants."""
     table: dict[Role, frozenset[Permission]] = {
         Role.CUSTOMER: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
-        Role.THERAPIST: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
+        Role.THERAPIST: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE,
+                                   Permission.OWN_SCHEDULE_MANAGE}),
         Role.ADMIN: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
     }
     return table[role]
@@ -56,13 +64,17 @@ def role_permissions(role: Role) -> frozenset[Permission]:
 
 def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
     """Permissions that an admin sub-role grants on top of the admin role."""
-    support = frozenset({Permission.USERS_READ, Permission.USERS_SUSPEND, Permission.LOGIN_RECORDS_READ})
+    support = frozenset({Permission.USERS_READ, Permission.USERS_SUSPEND, Permission.LOGIN_RECORDS_READ,
+                         Permission.THERAPISTS_READ, Permission.THERAPISTS_VET, Permission.THERAPISTS_SUSPEND,
+                         Permission.SCHEDULES_READ, Permission.RESERVATIONS_MANAGE})
     table: dict[AdminRole, frozenset[Permission]] = {
         AdminRole.SUPPORT: support,
         AdminRole.FINANCE: frozenset({Permission.USERS_READ}),
-        AdminRole.AUDITOR: frozenset({Permission.USERS_READ, Permission.LOGIN_RECORDS_READ, Permission.AUDIT_READ}),
+        AdminRole.AUDITOR: frozenset({Permission.USERS_READ, Permission.LOGIN_RECORDS_READ, Permission.AUDIT_READ,
+                                      Permission.THERAPISTS_READ, Permission.SCHEDULES_READ}),
         AdminRole.SUPERADMIN: support
-        | frozenset({Permission.ROLES_MANAGE, Permission.AUDIT_READ, Permission.KEYS_MANAGE}),
+        | frozenset({Permission.ROLES_MANAGE, Permission.AUDIT_READ, Permission.KEYS_MANAGE,
+                     Permission.CATALOG_MANAGE}),
     }
     return table[admin_role]
 

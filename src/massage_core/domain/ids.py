@@ -17,6 +17,11 @@ SessionId = NewType("SessionId", str)
 LoginRecordId = NewType("LoginRecordId", str)
 OneTimeCodeId = NewType("OneTimeCodeId", str)
 AuditEntryId = NewType("AuditEntryId", str)
+ReservationId = NewType("ReservationId", str)
+CategoryId = NewType("CategoryId", str)
+ServiceId = NewType("ServiceId", str)
+PackageId = NewType("PackageId", str)
+MediumId = NewType("MediumId", str)
 
 PREFIXES: dict[str, str] = {
     "account": "acc",
@@ -24,6 +29,11 @@ PREFIXES: dict[str, str] = {
     "login_record": "lgn",
     "one_time_code": "otp",
     "audit_entry": "aud",
+    "reservation": "rsv",
+    "category": "cat",
+    "service": "svc",
+    "package": "pkg",
+    "medium": "med",
 }
 
 _BODY = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -52,3 +62,28 @@ def account_id(raw: object) -> AccountId:
 def session_id(raw: object) -> SessionId:
     """Validate and type a session id."""
     return SessionId(check_id("session", raw))
+
+
+def category_id(raw: object) -> CategoryId:
+    """Validate and type a catalogue category id."""
+    return CategoryId(check_id("category", raw))
+
+
+def service_id(raw: object) -> ServiceId:
+    """Validate and type a catalogue service id."""
+    return ServiceId(check_id("service", raw))
+
+
+def package_id(raw: object) -> PackageId:
+    """Validate and type a catalogue package id."""
+    return PackageId(check_id("package", raw))
+
+
+def reservation_id(raw: object) -> ReservationId:
+    """Validate and type a reservation id."""
+    return ReservationId(check_id("reservation", raw))
+
+
+def medium_id(raw: object) -> MediumId:
+    """Validate and type a therapist medium (photo or video) id."""
+    return MediumId(check_id("medium", raw))

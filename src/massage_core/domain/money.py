@@ -46,6 +46,16 @@ class Money:
         """Named constructor: ``Money.yuan(12, 50)`` is 12.50 CNY."""
         return cls(whole * 100 + fen)
 
+    @classmethod
+    def parse_yuan(cls, text: str) -> Money:
+        """``"198"``, ``"198.5"`` or ``"¥198.50"`` as Money; ValidationError (``money.format``) otherwise."""
+        raw = text.strip().removeprefix("¥") if isinstance(text, str) else ""
+        whole, _, part = raw.partition(".")
+        if not whole.isdigit() or not (part == "" or (part.isdigit() and len(part) <= 2)) or not raw.isascii():
+            raise ValidationError(f"not an amount in yuan: {str(text)[:20]!r} (e.g. 198 or 198.50)",
+                                  code="money.format")
+        return cls(int(whole) * 100 + int(part.ljust(2, "0")))
+
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
             raise ValidationError("cannot mix currencies", code="money.currency")

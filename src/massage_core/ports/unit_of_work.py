@@ -14,6 +14,10 @@ from massage_core.ports.repositories import (
     OneTimeCodeRepository,
     SessionRepository,
 )
+from massage_core.ports.catalog import CategoryRepository, LevelRepository, PackageRepository, ServiceRepository
+from massage_core.ports.media import MediaRepository
+from massage_core.ports.therapists import TherapistRepository
+from massage_core.ports.schedules import ReservationRepository, ScheduleRepository
 
 
 class UnitOfWork(abc.ABC):
@@ -32,6 +36,14 @@ class UnitOfWork(abc.ABC):
     login_records: LoginRecordRepository
     one_time_codes: OneTimeCodeRepository
     audit: AuditTrail
+    levels: LevelRepository
+    categories: CategoryRepository
+    catalog_services: ServiceRepository
+    packages: PackageRepository
+    therapists: TherapistRepository
+    media: MediaRepository
+    schedules: ScheduleRepository
+    reservations: ReservationRepository
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

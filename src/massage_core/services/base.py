@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from attrs import frozen
+from attrs import field, frozen
 
 from massage_core.domain.access import Actor, Permission
 from massage_core.domain.audit import AuditOutcome, AuditRecord
 from massage_core.domain.authentication import OneTimeCodePolicy, SessionPolicy, ThrottlePolicy
 from massage_core.domain.errors import MassageError, NotFound, PermissionDenied
+from massage_core.domain.schedules import SchedulingPolicy
 from massage_core.domain.time import Instant
+from massage_core.ports.background_check import BackgroundCheck
 from massage_core.ports.cipher import FieldCipher
 from massage_core.ports.clock import Clock
 from massage_core.ports.identity import IdentityProvider, OneTimeCodeSender
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.key_rotation import FieldReencryptor
+from massage_core.ports.media import MediaStore
 from massage_core.ports.passwords import CommonPasswords, PasswordHasher
 from massage_core.ports.unit_of_work import UnitOfWork
 
@@ -30,6 +33,7 @@ class Policies:
     codes: OneTimeCodePolicy = OneTimeCodePolicy()
     password_min_length: int = 8
     password_max_length: int = 128
+    scheduling: SchedulingPolicy = SchedulingPolicy()
 
 
 @frozen
@@ -46,6 +50,8 @@ class Dependencies:
     identity_provider: IdentityProvider
     reencryptor: FieldReencryptor
     policies: Policies = Policies()
+    background_check: BackgroundCheck = field(kw_only=True)
+    media_store: MediaStore = field(kw_only=True)
 
 
 class Denied(Exception):

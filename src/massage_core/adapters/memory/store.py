@@ -9,6 +9,11 @@ import attrs
 from massage_core.domain.accounts import Account
 from massage_core.domain.audit import AuditEntry
 from massage_core.domain.authentication import LoginRecord, OneTimeCode, Session
+from massage_core.domain.catalog import Category, Package, Service, TherapistLevel
+from massage_core.domain.media import Medium
+from massage_core.domain.therapists import TherapistProfile
+from massage_core.domain.reservations import Reservation
+from massage_core.domain.schedules import Schedule
 
 
 @attrs.define
@@ -21,6 +26,15 @@ class Tables:
     one_time_codes: dict[str, OneTimeCode] = attrs.field(factory=dict)
     audit: list[AuditEntry] = attrs.field(factory=list)
     audit_head: tuple[int, str] = (0, "")
+    levels: dict[str, TherapistLevel] = attrs.field(factory=dict)
+    categories: dict[str, Category] = attrs.field(factory=dict)
+    catalog_services: dict[str, Service] = attrs.field(factory=dict)
+    packages: dict[str, Package] = attrs.field(factory=dict)
+    therapists: dict[str, TherapistProfile] = attrs.field(factory=dict)
+    media: dict[str, Medium] = attrs.field(factory=dict)
+    schedules: dict[str, Schedule] = attrs.field(factory=dict)
+    reservations: dict[str, tuple[Reservation, bool]] = attrs.field(factory=dict)
+    """Each reservation with its "counts for overlap" flag (False once released or retired as expired)."""
 
     def snapshot(self) -> Tables:
         return Tables(
@@ -30,6 +44,14 @@ class Tables:
             one_time_codes=dict(self.one_time_codes),
             audit=list(self.audit),
             audit_head=self.audit_head,
+            levels=dict(self.levels),
+            categories=dict(self.categories),
+            catalog_services=dict(self.catalog_services),
+            packages=dict(self.packages),
+            therapists=dict(self.therapists),
+            media=dict(self.media),
+            schedules=dict(self.schedules),
+            reservations=dict(self.reservations),
         )
 
 

@@ -9,7 +9,16 @@ from massage_core.adapters.memory.repositories import (
     MemoryOneTimeCodeRepository,
     MemorySessionRepository,
 )
+from massage_core.adapters.memory.catalog import (
+    MemoryCategoryRepository,
+    MemoryLevelRepository,
+    MemoryPackageRepository,
+    MemoryServiceRepository,
+)
+from massage_core.adapters.memory.media import MemoryMediaRepository
 from massage_core.adapters.memory.store import MemoryStore, Tables
+from massage_core.adapters.memory.therapists import MemoryTherapistRepository
+from massage_core.adapters.memory.schedules import MemoryReservationRepository, MemoryScheduleRepository
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.unit_of_work import UnitOfWork
 
@@ -37,6 +46,14 @@ class MemoryUnitOfWork(UnitOfWork):
         self.login_records = MemoryLoginRecordRepository(tables)
         self.one_time_codes = MemoryOneTimeCodeRepository(tables)
         self.audit = MemoryAuditTrail(tables, self._ids)
+        self.levels = MemoryLevelRepository(tables)
+        self.categories = MemoryCategoryRepository(tables)
+        self.catalog_services = MemoryServiceRepository(tables)
+        self.packages = MemoryPackageRepository(tables)
+        self.therapists = MemoryTherapistRepository(tables)
+        self.media = MemoryMediaRepository(tables)
+        self.schedules = MemoryScheduleRepository(tables)
+        self.reservations = MemoryReservationRepository(tables)
 
     def _begin(self) -> None:
         if not self._store.lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):

@@ -15,6 +15,7 @@ from attrs import frozen
 from sqlalchemy import Column, Table
 
 from massage_core.adapters.sql.tables import account_identities, accounts, login_records, sessions
+from massage_core.adapters.sql.tables_therapists import therapist_profiles
 from massage_core.ports.cipher import FieldCipher, FieldContext
 
 PHONE_INDEX = "phone"
@@ -60,6 +61,8 @@ SESSION_IP = EncryptedField(sessions, "ip_enc", "ip", ("id",))
 SESSION_DEVICE = EncryptedField(sessions, "device_enc", "device", ("id",))
 LOGIN_IP = EncryptedField(login_records, "ip_enc", "ip", ("id",))
 LOGIN_DEVICE = EncryptedField(login_records, "device_enc", "device", ("id",))
+THERAPIST_REAL_NAME = EncryptedField(therapist_profiles, "real_name_enc", "real_name", ("account_id",))
+THERAPIST_ID_NUMBER = EncryptedField(therapist_profiles, "id_number_enc", "id_number", ("account_id",))
 
 ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     ACCOUNT_REAL_NAME,
@@ -72,6 +75,8 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     SESSION_DEVICE,
     LOGIN_IP,
     LOGIN_DEVICE,
+    THERAPIST_REAL_NAME,
+    THERAPIST_ID_NUMBER,
 )
 
 

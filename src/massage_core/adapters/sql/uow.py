@@ -13,6 +13,16 @@ from massage_core.adapters.sql.repositories import (
     SqlOneTimeCodeRepository,
     SqlSessionRepository,
 )
+from massage_core.adapters.sql.repositories.catalog import (
+    SqlCategoryRepository,
+    SqlLevelRepository,
+    SqlPackageRepository,
+    SqlServiceRepository,
+)
+from massage_core.adapters.sql.repositories.media import SqlMediaRepository
+from massage_core.adapters.sql.repositories.therapists import SqlTherapistRepository
+from massage_core.adapters.sql.repositories.reservations import SqlReservationRepository
+from massage_core.adapters.sql.repositories.schedules import SqlScheduleRepository
 from massage_core.ports.cipher import FieldCipher
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.unit_of_work import UnitOfWork
@@ -51,6 +61,14 @@ class SqlUnitOfWork(UnitOfWork):
         self.login_records = SqlLoginRecordRepository(connection, self._codec)
         self.one_time_codes = SqlOneTimeCodeRepository(connection)
         self.audit = SqlAuditTrail(connection, self._ids)
+        self.levels = SqlLevelRepository(connection)
+        self.categories = SqlCategoryRepository(connection)
+        self.catalog_services = SqlServiceRepository(connection)
+        self.packages = SqlPackageRepository(connection)
+        self.therapists = SqlTherapistRepository(connection, self._codec)
+        self.media = SqlMediaRepository(connection)
+        self.schedules = SqlScheduleRepository(connection)
+        self.reservations = SqlReservationRepository(connection)
 
     def _begin(self) -> None:
         if self._connection is not None:

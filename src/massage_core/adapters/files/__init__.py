@@ -1,0 +1,1 @@
+"""Adapters that keep data in the local file system."""
