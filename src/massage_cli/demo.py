@@ -88,11 +88,10 @@ def demo(obj: CliContext) -> None:
             wang = platform.accounts.login_with_password("wang.wei@example.com", "桃花潭水深千尺不及汪伦送我情")
             say("customer", "Wang Wei logged in with email and password")
 
-        auth_code = wechat.issue(Provider.WECHAT, "wx-openid-therapist-zhao")
+        auth_code = wechat.issue(Provider.WECHAT, "wx-openid-customer-zhao")
         zhao = platform.accounts.login_with_identity("wechat", auth_code, ip="198.51.100.4", device="iPhone")
-        if "therapist" not in zhao.actor.roles:
-            platform.users.set_roles(admin, zhao.account_id, ["customer", "therapist"])
-        say("therapist", f"Zhao signed in with WeChat and was made a therapist ({zhao.account_id})")
+        say("customer", f"Zhao signed in with WeChat ({'new account' if zhao.new_account else 'welcome back'}, "
+            f"{zhao.account_id}); an Alipay login works the same way")
 
         intruder = f"nobody-{secrets.token_hex(3)}@example.com"
         wrong = 0
