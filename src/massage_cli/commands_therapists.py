@@ -151,3 +151,8 @@ def suspend_expired_badges(obj: CliContext) -> None:
     """The daily job: suspend the badge of every therapist with an expired certificate."""
     ids = obj.platform().therapists.suspend_expired_badges(obj.actor())
     emit([{"id": i} for i in ids], ["id"], obj.output)
+
+
+from massage_cli.commands_search import search as _search  # noqa: E402  (the customer's search, in its own module)
+
+therapists.add_command(_search)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
+import pendulum
+
 from massage_core.adapters.memory.sms import SandboxCodeSender
 from massage_core.bootstrap import Platform
 from massage_core.domain.access import Actor
@@ -81,3 +83,22 @@ def therapist_story(platform: Platform, admin: Actor, sms: SandboxCodeSender,
     say("public", f"customers now see {card.name} ({card.gender}, {card.years_experience} years, {card.level}) "
         f"near ({card.area_lat}, {card.area_lng}); {tuina.name} with her costs {tuina.price_for(card.level or '')}")
     say("public", f"{len(p.list_public(Actor.anonymous(), limit=500))} therapists are visible in the directory")
+    _schedule_and_search(platform, login.token, login.account_id, services[0], say)
+
+
+def _schedule_and_search(platform: Platform, token: str, therapist_id: str, service: str,
+                         say: Callable[[str, str], None]) -> None:
+    """The therapist publishes weekly hours; a customer near People's Square searches and finds her."""
+    me = platform.accounts.authenticate(token)  # the therapist role came with the approval
+    week = {day: [("09:00", "13:00"), ("14:00", "21:00")] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
+    platform.schedules.set_weekly_hours(me, therapist_id, week)
+    platform.schedules.set_online(me, therapist_id, True)
+    say("schedule", "Chen Jing works Mon-Sat 09:00-13:00 and 14:00-21:00 (Asia/Shanghai) and is online")
+    tomorrow = pendulum.now("Asia/Shanghai").add(days=1)
+    at = tomorrow.at(15) if tomorrow.day_of_week != pendulum.SUNDAY else tomorrow.add(days=1).at(15)
+    page = platform.search.therapists(Actor.anonymous(), lat=31.2400, lng=121.4800, radius_km=5, service=service,
+                                      free_at=at, sort="distance", limit=100)
+    found = next((r for r in page.results if r.therapist.id == therapist_id), None)
+    where = f"{found.distance_m} m away, {found.price} for 60 min" if found else "not found (unexpected)"
+    say("search", f"a customer 1.2 km north-east asks who offers Tuina within 5 km, free at {at:%a %H:%M}: "
+        f"{page.total} therapist(s); Chen Jing is {where}")

@@ -30,6 +30,7 @@ from massage_core.services.audit import AuditService
 from massage_core.services.base import Dependencies, Policies
 from massage_core.services.keys import KeysService
 from massage_core.services.schedules import SchedulesService
+from massage_core.services.search import SearchService
 from massage_core.services.users import UsersService
 from massage_core.services.catalog import CatalogService
 from massage_core.services.media import MediaService
@@ -46,7 +47,7 @@ class Platform:
     ``audit`` (operation log), ``keys`` (re-encryption after rotation),
     ``catalog`` (levels, categories, services, packages), ``therapists`` (onboarding,
     vetting, oversight, the public directory), ``media`` (therapist photos and videos),
-    ``schedules`` (working hours, free slots, reservations).
+    ``schedules`` (working hours, free slots, reservations), ``search`` (therapists near a point).
     """
 
     def __init__(self, deps: Dependencies, *, engine: Any = None) -> None:
@@ -60,6 +61,7 @@ class Platform:
         self.therapists = TherapistsService(deps)
         self.media = MediaService(deps)
         self.schedules = SchedulesService(deps)
+        self.search = SearchService(deps)
 
     @classmethod
     def in_memory(

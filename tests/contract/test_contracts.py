@@ -24,6 +24,7 @@ from .login_records import LoginRecordRepositoryContract
 from .one_time_codes import OneTimeCodeRepositoryContract
 from .schedules import ReservationRepositoryContract, ScheduleRepositoryContract
 from .media import MediaRepositoryContract, MediaStoreContract
+from .search import TherapistLocatorContract
 from .sessions import SessionRepositoryContract
 from .therapists import TherapistRepositoryContract
 from .unit_of_work import UnitOfWorkContract
@@ -83,6 +84,10 @@ class TestReservationRepository(ReservationRepositoryContract):
 
 class TestMediaRepository(MediaRepositoryContract):
     """MediaRepository on every backend."""
+
+
+class TestTherapistLocator(TherapistLocatorContract):
+    """TherapistLocator on every backend (memory grid, SQLite and PostgreSQL bounding boxes)."""
 
 
 @pytest.fixture(params=["memory", "filesystem"])

@@ -107,6 +107,7 @@ def test_demo_on_a_missing_database_then_again(env: dict[str, str]) -> None:
     assert second.exit_code == 0, second.output
     assert "a superadmin exists already" in second.output
     assert "Wang Wei logged in with email and password" in second.output
+    assert "Chen Jing is" in second.output and " m away, ¥" in second.output
 
 
 def test_installed_command_runs(env: dict[str, str]) -> None:

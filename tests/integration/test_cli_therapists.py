@@ -171,3 +171,25 @@ def test_media_moderation(env: dict[str, str], token: str, tmp_path: Path) -> No
     assert "(none)" in ok(run(env, "media", "pending", token=token))
     again = run(env, "media", "approve", photo.id, token=token)
     assert again.exit_code == 1 and "invalid_transition" in again.output
+
+
+def test_search_finds_the_approved_therapist_with_the_distance(env: dict[str, str], token: str) -> None:
+    _, service = set_up_catalogue(env, token)
+    therapist = register_therapist(env, service, "search.me@example.com", 21)
+    for step in ("start", "documents", "background"):
+        ok(run(env, "therapists", "review", therapist, "--step", step, token=token))
+    ok(run(env, "therapists", "approve", therapist, "--score", "90", token=token))
+    ok(run(env, "therapists", "set-level", therapist, "senior", token=token))
+    near = ("therapists", "search", "--lat", "31.2394", "--lng", "121.4737", "--radius-km", "3")
+    found = as_json(run(env, "--format", "json", *near, "--service", service, "--max-price", "200",
+                        "--sort", "price"))
+    assert isinstance(found, list) and [r["id"] for r in found] == [therapist]
+    assert 995 <= found[0]["distance_m"] <= 1005 and found[0]["price"] == "¥168.50" and found[0]["name"] == "赵*"
+    rows = list(csv.DictReader(io.StringIO(ok(run(env, "--format", "csv", *near)))))
+    assert [r["id"] for r in rows] == [therapist] and rows[0]["rating"] == "" and rows[0]["reviews"] == "0"
+    table = ok(run(env, *near, "--gender", "female"))
+    assert therapist in table and "1 found within 3 km; showing 1..1 by distance" in table
+    assert "(none)" in ok(run(env, *near, "--service", service, "--max-price", "150"))
+    assert "(none)" in ok(run(env, "therapists", "search", "--lat", "31.30", "--lng", "121.4737", "--radius-km", "3"))
+    bad = run(env, *near, "--sort", "price")
+    assert bad.exit_code == 1 and bad.output.strip().startswith("error [search.needs_service]")

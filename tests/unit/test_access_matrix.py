@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 PASSWORD = "Blue-Harbour-Lantern-42"
 NEW_PASSWORD = "Quiet-Meadow-Compass-77"
 
-SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules")
+SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules", "search")
 KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
 ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
 
@@ -326,6 +326,8 @@ MATRIX: dict[str, Entry] = {
     "schedules.confirm": Entry(ms.on_reservation("confirm"), granted(*ms.RESERVERS)),
     "schedules.release": Entry(ms.on_reservation("release"), granted(*ms.RESERVERS)),
     "schedules.reservations": Entry(ms.on_schedule("reservations"), granted(*ms.READERS)),
+    # search: open to everybody, anonymous callers included
+    "search.therapists": Entry(lambda c: call(c.p.search.therapists, c.actor, lat=31.23, lng=121.47), everyone()),
     # -- later contexts add their entries above this line --
 }
 

@@ -18,6 +18,7 @@ from massage_core.ports.catalog import CategoryRepository, LevelRepository, Pack
 from massage_core.ports.media import MediaRepository
 from massage_core.ports.therapists import TherapistRepository
 from massage_core.ports.schedules import ReservationRepository, ScheduleRepository
+from massage_core.ports.search import TherapistLocator
 
 
 class UnitOfWork(abc.ABC):
@@ -44,6 +45,7 @@ class UnitOfWork(abc.ABC):
     media: MediaRepository
     schedules: ScheduleRepository
     reservations: ReservationRepository
+    locator: TherapistLocator
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

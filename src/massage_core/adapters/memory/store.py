@@ -6,6 +6,7 @@ import threading
 
 import attrs
 
+from massage_core.adapters.memory.grid import GridIndex
 from massage_core.domain.accounts import Account
 from massage_core.domain.audit import AuditEntry
 from massage_core.domain.authentication import LoginRecord, OneTimeCode, Session
@@ -14,6 +15,7 @@ from massage_core.domain.media import Medium
 from massage_core.domain.therapists import TherapistProfile
 from massage_core.domain.reservations import Reservation
 from massage_core.domain.schedules import Schedule
+from massage_core.domain.search import Rating
 
 
 @attrs.define
@@ -35,6 +37,11 @@ class Tables:
     schedules: dict[str, Schedule] = attrs.field(factory=dict)
     reservations: dict[str, tuple[Reservation, bool]] = attrs.field(factory=dict)
     """Each reservation with its "counts for overlap" flag (False once released or retired as expired)."""
+    ratings: dict[str, Rating] = attrs.field(factory=dict)
+    search_index: GridIndex = attrs.field(factory=GridIndex)
+    """The locator's grid, shared by every snapshot (not copied): kept current by the repositories."""
+    located: set[str] = attrs.field(factory=set)
+    """Therapists re-indexed since the unit of work began (re-indexed again from the snapshot on rollback)."""
 
     def snapshot(self) -> Tables:
         return Tables(
@@ -52,6 +59,8 @@ class Tables:
             media=dict(self.media),
             schedules=dict(self.schedules),
             reservations=dict(self.reservations),
+            ratings=dict(self.ratings),
+            search_index=self.search_index,
         )
 
 

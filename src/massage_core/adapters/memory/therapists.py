@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from massage_core.adapters.memory.locator import touched
 from massage_core.adapters.memory.store import Tables
 from massage_core.domain.errors import Conflict, NotFound
 from massage_core.domain.ids import AccountId, ServiceId
@@ -40,6 +41,7 @@ class MemoryTherapistRepository(TherapistRepository):
         self._check(profile)
         stored = attrs.evolve(profile.clear_events(), version=1)
         self._t.therapists[profile.id] = stored
+        touched(self._t, profile.id)
         return stored
 
     def get(self, therapist_id: AccountId) -> TherapistProfile:
@@ -61,6 +63,7 @@ class MemoryTherapistRepository(TherapistRepository):
         self._check(profile)
         stored = attrs.evolve(profile.clear_events(), version=profile.version + 1)
         self._t.therapists[profile.id] = stored
+        touched(self._t, profile.id)
         return stored
 
     def _ordered(self) -> list[TherapistProfile]:

@@ -15,6 +15,7 @@ from massage_core.adapters.memory.catalog import (
     MemoryPackageRepository,
     MemoryServiceRepository,
 )
+from massage_core.adapters.memory.locator import MemoryTherapistLocator, reindex
 from massage_core.adapters.memory.media import MemoryMediaRepository
 from massage_core.adapters.memory.store import MemoryStore, Tables
 from massage_core.adapters.memory.therapists import MemoryTherapistRepository
@@ -54,6 +55,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.media = MemoryMediaRepository(tables)
         self.schedules = MemoryScheduleRepository(tables)
         self.reservations = MemoryReservationRepository(tables)
+        self.locator = MemoryTherapistLocator(tables)
 
     def _begin(self) -> None:
         if not self._store.lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
@@ -62,11 +64,14 @@ class MemoryUnitOfWork(UnitOfWork):
         self._bind(self._store.tables)
 
     def _commit(self) -> None:
+        self._store.tables.located.clear()
         self._snapshot = self._store.tables.snapshot()
 
     def _rollback(self) -> None:
         if self._snapshot is not None:
+            touched = self._store.tables.located
             self._store.tables = self._snapshot
+            reindex(self._store.tables, touched)
             self._snapshot = self._store.tables.snapshot()
             self._bind(self._store.tables)
 

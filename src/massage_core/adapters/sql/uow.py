@@ -19,6 +19,7 @@ from massage_core.adapters.sql.repositories.catalog import (
     SqlPackageRepository,
     SqlServiceRepository,
 )
+from massage_core.adapters.sql.repositories.locator import SqlTherapistLocator
 from massage_core.adapters.sql.repositories.media import SqlMediaRepository
 from massage_core.adapters.sql.repositories.therapists import SqlTherapistRepository
 from massage_core.adapters.sql.repositories.reservations import SqlReservationRepository
@@ -69,6 +70,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.media = SqlMediaRepository(connection)
         self.schedules = SqlScheduleRepository(connection)
         self.reservations = SqlReservationRepository(connection)
+        self.locator = SqlTherapistLocator(connection)
 
     def _begin(self) -> None:
         if self._connection is not None:
