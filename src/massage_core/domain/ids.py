@@ -34,6 +34,7 @@ PREFIXES: dict[str, str] = {
     "service": "svc",
     "package": "pkg",
     "medium": "med",
+    "coupon": "cpn",
 }
 
 _BODY = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
