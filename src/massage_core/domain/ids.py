@@ -34,6 +34,7 @@ PREFIXES: dict[str, str] = {
     "service": "svc",
     "package": "pkg",
     "medium": "med",
+    "order": "ord",
     "coupon": "cpn",
 }
 

@@ -1,0 +1,434 @@
+"""A deterministic, offline payment gateway for development, demos and tests.
+
+``SandboxPaymentGateway`` keeps its own ledger of payments and refunds, as a
+real gateway does on its side, and signs its callbacks the way WeChat Pay
+API v3 frames them, with HMAC-SHA256 in place of SHA256withRSA:
+
+- headers ``Sandbox-Timestamp`` (unix seconds), ``Sandbox-Nonce`` (1-64
+  letters and digits) and ``Sandbox-Signature`` (standard base64 of
+  HMAC-SHA256 under the sandbox secret over ``"<timestamp>\\n<nonce>\\n" +
+  body + "\\n"``);
+- body: compact JSON ``{"amount": {"currency", "total"}, "method",
+  "out_trade_no", "paid_at", "status", "transaction_id"}`` with ``total`` in
+  fen and ``paid_at`` an ISO-8601 UTC time or null.
+
+``parse_callback`` checks, in this order: headers present and well formed
+(``payment.malformed``), signature (``payment.signature``), timestamp within
+5 minutes of the clock either way (``payment.stale``), then the body
+(``payment.malformed``).  A nonce already verified with the same body is a
+*replay* (gateways deliver at least once): it is accepted and returns an
+equal notice, but it is not counted again (``distinct_notices``) and changes
+nothing.  The same nonce with different content is refused
+(``payment.replay``).  Nonces are remembered only while their timestamp is
+inside the window; older ones would be refused as stale anyway.
+
+Deterministic: given a fixed ``secret`` and a ``FixedClock``, every id,
+nonce, signature and payload is the same from run to run (ids count up from
+one per gateway).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+import pendulum
+
+from massage_core.domain.errors import Conflict, InvalidTransition, NotFound, PaymentError, ValidationError
+from massage_core.domain.money import Money
+from massage_core.domain.payments import (
+    PaymentMethod,
+    PaymentNotice,
+    PaymentPayload,
+    PaymentRecord,
+    PaymentRequest,
+    PaymentStatus,
+    RefundRequest,
+    RefundResult,
+    RefundStatus,
+)
+from massage_core.domain.time import Instant
+from massage_core.ports.clock import Clock
+from massage_core.ports.payments import PaymentGateway
+
+MIN_SECRET_BYTES = 16
+MAX_BODY_BYTES = 16 * 1024
+MAX_NONCE_CHARS = 64
+#: Callbacks whose timestamp is further than this from the clock, either way, are refused.
+CALLBACK_WINDOW = timedelta(minutes=5)
+TIMESTAMP_HEADER = "Sandbox-Timestamp"
+NONCE_HEADER = "Sandbox-Nonce"
+SIGNATURE_HEADER = "Sandbox-Signature"
+_SIGNATURE_BYTES = hashlib.sha256().digest_size
+_BODY_KEYS = frozenset({"amount", "method", "out_trade_no", "paid_at", "status", "transaction_id"})
+
+
+def _malformed(what: str) -> PaymentError:
+    return PaymentError(f"payment callback is malformed: {what}", code="payment.malformed")
+
+
+def _next_statuses(status: PaymentStatus) -> frozenset[PaymentStatus]:
+    """The sandbox payment lifecycle: what the provider may move a payment to from ``status``."""
+    table = {
+        PaymentStatus.PENDING: frozenset({PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CLOSED}),
+        PaymentStatus.FAILED: frozenset({PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CLOSED}),
+        PaymentStatus.PAID: frozenset(),
+        PaymentStatus.CLOSED: frozenset(),
+    }
+    return table[status]
+
+
+@attrs.frozen
+class _Payment:
+    """One ledger row of the sandbox: the request, its payload and what happened since."""
+
+    request: PaymentRequest
+    payload: PaymentPayload
+    status: PaymentStatus = PaymentStatus.PENDING
+    transaction_id: str | None = None
+    paid_at: Instant | None = None
+    refunded: Money = Money.zero()
+
+    def record(self) -> PaymentRecord:
+        return PaymentRecord(
+            order_reference=self.request.order_reference,
+            method=self.request.method,
+            amount=self.request.amount,
+            status=self.status,
+            refunded=self.refunded,
+            provider_transaction_id=self.transaction_id,
+            paid_at=self.paid_at,
+        )
+
+
+@attrs.frozen
+class _SeenNonce:
+    timestamp: int
+    digest: bytes
+    notice: PaymentNotice
+
+
+class SandboxPaymentGateway(PaymentGateway):
+    """Plays WeChat Pay or Alipay offline: a ledger, signed callbacks, queries, idempotent refunds."""
+
+    def __init__(self, clock: Clock, secret: bytes | None = None) -> None:
+        """Sign with ``secret`` (random when None; give one for reproducible output) and read time from ``clock``."""
+        if secret is None:
+            secret = os.urandom(32)
+        if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
+            raise ValidationError(
+                f"sandbox payment secret must be at least {MIN_SECRET_BYTES} bytes", code="payment.secret"
+            )
+        self._secret = secret
+        self._clock = clock
+        self._payments: dict[str, _Payment] = {}
+        self._refunds: dict[str, RefundResult] = {}
+        self._nonces: dict[str, _SeenNonce] = {}
+        self._sequence = 0
+        self._distinct_notices = 0
+        self._lock = threading.Lock()
+
+    # -- the port ---------------------------------------------------------
+
+    def create_payment(self, request: PaymentRequest) -> PaymentPayload:
+        """Open the payment (or return the one already open for the same order, amount, method and payer)."""
+        if not isinstance(request, PaymentRequest):
+            raise ValidationError("expected a PaymentRequest", code="payment.request")
+        with self._lock:
+            existing = self._payments.get(request.order_reference)
+            if existing is not None:
+                self._check_reopen(existing, request)
+                return existing.payload
+            payload = self._payload(request)
+            self._payments[request.order_reference] = _Payment(request=request, payload=payload)
+            return payload
+
+    def parse_callback(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
+        """Verify a sandbox callback; see the module docstring for the format and the checks."""
+        timestamp, nonce, signature = self._callback_headers(headers)
+        if not isinstance(body, bytes) or len(body) > MAX_BODY_BYTES:
+            raise _malformed(f"body must be at most {MAX_BODY_BYTES} bytes")
+        if len(signature) != _SIGNATURE_BYTES or not hmac.compare_digest(signature, self._sign(timestamp, nonce, body)):
+            raise PaymentError("payment callback signature does not verify", code="payment.signature")
+        now = self._now_seconds()
+        window = int(CALLBACK_WINDOW.total_seconds())
+        if abs(now - timestamp) > window:
+            raise PaymentError("payment callback timestamp is more than 5 minutes off", code="payment.stale")
+        digest = hashlib.sha256(body).digest()
+        with self._lock:
+            self._forget_stale_nonces(now, window)
+            seen = self._nonces.get(nonce)
+            if seen is not None:
+                if seen.timestamp != timestamp or not hmac.compare_digest(seen.digest, digest):
+                    raise PaymentError("payment callback nonce was used before", code="payment.replay")
+                return seen.notice
+        notice = self._notice(body)
+        with self._lock:
+            seen = self._nonces.get(nonce)
+            if seen is not None:  # a concurrent delivery of the same callback won the race
+                return seen.notice
+            self._nonces[nonce] = _SeenNonce(timestamp, digest, notice)
+            self._distinct_notices += 1
+        return notice
+
+    def query(self, order_reference: str) -> PaymentRecord:
+        """The sandbox ledger's record of the order; NotFound when it was never created."""
+        with self._lock:
+            return self._payment(order_reference).record()
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund at once (status succeeded); idempotent by ``out_refund_no``; see the port for the errors."""
+        if not isinstance(request, RefundRequest):
+            raise ValidationError("expected a RefundRequest", code="payment.request")
+        with self._lock:
+            earlier = self._refunds.get(request.out_refund_no)
+            if earlier is not None:
+                if earlier.order_reference != request.order_reference or earlier.amount != request.amount:
+                    raise Conflict(
+                        f"refund number {request.out_refund_no} was used for another order or amount",
+                        code="payment.refund_conflict",
+                    )
+                return earlier
+            payment = self._payment(request.order_reference)
+            if payment.status is not PaymentStatus.PAID:
+                raise PaymentError(
+                    f"payment {request.order_reference} is {payment.status.value}, not paid", code="payment.not_paid"
+                )
+            if request.payment_total != payment.request.amount:
+                raise PaymentError(
+                    f"payment total {request.payment_total} differs from the {payment.request.amount} paid",
+                    code="payment.total_mismatch",
+                )
+            refunded = payment.refunded + request.amount
+            if payment.request.amount < refunded:
+                raise PaymentError(
+                    f"refund of {request.amount} exceeds the {payment.request.amount - payment.refunded} refundable",
+                    code="payment.over_refund",
+                )
+            result = RefundResult(
+                order_reference=request.order_reference,
+                out_refund_no=request.out_refund_no,
+                provider_refund_id=f"sandbox-refund-{self._next_sequence():08d}",
+                amount=request.amount,
+                status=RefundStatus.SUCCEEDED,
+                refunded_total=refunded,
+                created_at=self._clock.now(),
+            )
+            self._payments[request.order_reference] = attrs.evolve(payment, refunded=refunded)
+            self._refunds[request.out_refund_no] = result
+            return result
+
+    def close(self, order_reference: str) -> PaymentRecord:
+        """Close an unpaid payment; closing twice is a no-op; Conflict ``payment.already_paid`` when paid."""
+        with self._lock:
+            payment = self._payment(order_reference)
+            if payment.status is PaymentStatus.PAID:
+                raise Conflict(f"payment {order_reference} is already paid", code="payment.already_paid")
+            if payment.status is not PaymentStatus.CLOSED:
+                payment = attrs.evolve(payment, status=PaymentStatus.CLOSED)
+                self._payments[order_reference] = payment
+            return payment.record()
+
+    # -- playing the provider --------------------------------------------
+
+    def simulate_payment(
+        self, order_reference: str, outcome: PaymentStatus = PaymentStatus.PAID
+    ) -> tuple[dict[str, str], bytes]:
+        """Play the customer paying (or failing, or the provider closing) and return the signed callback.
+
+        The ledger moves to ``outcome`` (paid sets the transaction id and
+        ``paid_at`` to now).  Asking again for the outcome already reached
+        re-sends the notification (a fresh nonce, the same content), as a
+        provider retrying delivery does.  Raises NotFound for an unknown
+        order and InvalidTransition when the payment cannot reach ``outcome``.
+        """
+        if not isinstance(outcome, PaymentStatus) or outcome is PaymentStatus.PENDING:
+            raise ValidationError("outcome must be paid, failed or closed", code="payment.status")
+        with self._lock:
+            payment = self._payment(order_reference)
+            if payment.status is not outcome or outcome is PaymentStatus.FAILED:
+                allowed = _next_statuses(payment.status)
+                if outcome not in allowed:
+                    raise InvalidTransition(payment.status.value, outcome.value, (s.value for s in allowed))
+                payment = self._moved(payment, outcome)
+                self._payments[order_reference] = payment
+            nonce = self._nonce()
+        body = self._callback_body(payment)
+        return self.sign_callback(body, nonce=nonce), body
+
+    def sign_callback(self, body: bytes, *, timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:
+        """Headers that make ``body`` a correctly signed callback (now and a fresh nonce unless given)."""
+        stamp = self._now_seconds() if timestamp is None else timestamp
+        if nonce is None:
+            with self._lock:
+                nonce = self._nonce()
+        signature = base64.b64encode(self._sign(stamp, nonce, body)).decode("ascii")
+        return {TIMESTAMP_HEADER: str(stamp), NONCE_HEADER: nonce, SIGNATURE_HEADER: signature}
+
+    @property
+    def distinct_notices(self) -> int:
+        """How many different callbacks ``parse_callback`` has accepted (replays not counted)."""
+        with self._lock:
+            return self._distinct_notices
+
+    # -- internals ---------------------------------------------------------
+
+    def _check_reopen(self, existing: _Payment, request: PaymentRequest) -> None:
+        if existing.status is PaymentStatus.PAID:
+            raise Conflict(f"payment {request.order_reference} is already paid", code="payment.already_paid")
+        if existing.status is PaymentStatus.CLOSED:
+            raise Conflict(f"payment {request.order_reference} was closed", code="payment.closed")
+        before = existing.request
+        if (before.amount, before.method, before.payer) != (request.amount, request.method, request.payer):
+            raise Conflict(
+                f"payment {request.order_reference} is open with another amount, method or payer",
+                code="payment.conflict",
+            )
+
+    def _payload(self, request: PaymentRequest) -> PaymentPayload:
+        sequence = self._next_sequence()
+        stamp = str(self._now_seconds())
+        nonce = self._nonce()
+        if request.method is PaymentMethod.WECHAT:
+            prepay_id = f"sandbox-prepay-{sequence:08d}"
+            message = f"{stamp}\n{nonce}\nprepay_id={prepay_id}\n".encode("ascii")
+            sign = base64.b64encode(hmac.new(self._secret, message, hashlib.sha256).digest()).decode("ascii")
+            params = {"prepay_id": prepay_id, "timestamp": stamp, "nonce": nonce, "sign": sign}
+            kind = "prepay"
+        else:
+            query = f"out_trade_no={request.order_reference}&total={request.amount.fen}&timestamp={stamp}"
+            sign = hmac.new(self._secret, query.encode("ascii"), hashlib.sha256).hexdigest()
+            params = {"pay_url": f"https://sandbox.invalid/alipay/pay?{query}&sign={sign}"}
+            kind = "pay_url"
+        return PaymentPayload(
+            order_reference=request.order_reference,
+            method=request.method,
+            amount=request.amount,
+            kind=kind,
+            params=params,
+        )
+
+    def _moved(self, payment: _Payment, outcome: PaymentStatus) -> _Payment:
+        if outcome is PaymentStatus.PAID:
+            return attrs.evolve(
+                payment,
+                status=outcome,
+                transaction_id=f"sandbox-{payment.request.method.value}-{self._next_sequence():08d}",
+                paid_at=self._clock.now(),
+            )
+        return attrs.evolve(payment, status=outcome)
+
+    def _callback_body(self, payment: _Payment) -> bytes:
+        transaction_id = payment.transaction_id or f"sandbox-{payment.request.method.value}-unpaid"
+        content = {
+            "amount": {"currency": payment.request.amount.currency, "total": payment.request.amount.fen},
+            "method": payment.request.method.value,
+            "out_trade_no": payment.request.order_reference,
+            "paid_at": None if payment.paid_at is None else payment.paid_at.in_timezone("UTC").isoformat(),
+            "status": payment.status.value,
+            "transaction_id": transaction_id,
+        }
+        return json.dumps(content, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+    @staticmethod
+    def _callback_headers(headers: Mapping[str, str]) -> tuple[int, str, bytes]:
+        if not isinstance(headers, Mapping):
+            raise _malformed("headers must be a mapping")
+        folded: dict[str, str] = {}
+        for name, value in headers.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise _malformed("header names and values must be text")
+            key = name.lower()
+            if key in folded and folded[key] != value:
+                raise _malformed(f"header {name} given twice")
+            folded[key] = value
+        signature_text = folded.get(SIGNATURE_HEADER.lower())
+        if not signature_text:
+            raise PaymentError("payment callback is not signed", code="payment.signature")
+        stamp = folded.get(TIMESTAMP_HEADER.lower(), "")
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            raise _malformed(f"{TIMESTAMP_HEADER} must be unix seconds")
+        nonce = folded.get(NONCE_HEADER.lower(), "")
+        if not (0 < len(nonce) <= MAX_NONCE_CHARS and nonce.isascii() and nonce.isalnum()):
+            raise _malformed(f"{NONCE_HEADER} must be 1-{MAX_NONCE_CHARS} letters and digits")
+        try:
+            signature = base64.b64decode(signature_text.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise PaymentError("payment callback signature is not base64", code="payment.signature") from None
+        return int(stamp), nonce, signature
+
+    @staticmethod
+    def _notice(body: bytes) -> PaymentNotice:
+        """Read a verified body; PaymentError ``payment.malformed`` when its fields have the wrong shape."""
+        try:
+            data: Any = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _malformed("body is not JSON") from None
+        if not isinstance(data, dict) or set(data) != _BODY_KEYS:
+            raise _malformed("body fields are wrong")
+        amount = data["amount"]
+        if not isinstance(amount, dict) or set(amount) != {"currency", "total"} or type(amount["total"]) is not int:
+            raise _malformed("amount must be {currency, total in fen}")
+        try:
+            return PaymentNotice(
+                method=_parsed(PaymentMethod, data["method"]),
+                provider_transaction_id=data["transaction_id"],
+                order_reference=data["out_trade_no"],
+                amount=Money(amount["total"], amount["currency"]),
+                status=_parsed(PaymentStatus, data["status"]),
+                paid_at=None if data["paid_at"] is None else _parsed(_utc_time, data["paid_at"]),
+            )
+        except ValidationError as exc:
+            raise _malformed(exc.message) from None
+
+    def _payment(self, order_reference: str) -> _Payment:
+        payment = self._payments.get(order_reference) if isinstance(order_reference, str) else None
+        if payment is None:
+            raise NotFound("payment", str(order_reference)[:40])
+        return payment
+
+    def _sign(self, timestamp: int, nonce: str, body: bytes) -> bytes:
+        message = f"{timestamp}\n{nonce}\n".encode("ascii") + body + b"\n"
+        return hmac.new(self._secret, message, hashlib.sha256).digest()
+
+    def _nonce(self) -> str:
+        """A deterministic nonce (32 hex digits) from the secret and the sequence; call with the lock held."""
+        sequence = self._next_sequence()
+        return hmac.new(self._secret, f"nonce:{sequence}".encode("ascii"), hashlib.sha256).hexdigest()[:32]
+
+    def _next_sequence(self) -> int:
+        self._sequence += 1
+        return self._sequence
+
+    def _now_seconds(self) -> int:
+        return int(self._clock.now().timestamp())
+
+    def _forget_stale_nonces(self, now: int, window: int) -> None:
+        for nonce in [n for n, seen in self._nonces.items() if abs(now - seen.timestamp) > window]:
+            del self._nonces[nonce]
+
+
+def _utc_time(text: Any) -> Instant:
+    if not isinstance(text, str):
+        raise ValueError("not a time")
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("not an aware time")
+    return pendulum.instance(parsed).in_timezone("UTC")
+
+
+def _parsed(kind: Callable[[Any], Any], value: Any) -> Any:
+    """``kind(value)``, with any ValueError/TypeError reported as a malformed callback."""
+    try:
+        return kind(value)
+    except (ValueError, TypeError):
+        raise _malformed(f"unreadable value {str(value)[:40]!r}") from None

@@ -1,0 +1,60 @@
+"""Domain events of orders: one per accepted action, collected by the unit of work."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from massage_core.domain.cancellation import CancellationOutcome
+from massage_core.domain.events import DomainEvent
+from massage_core.domain.ids import AccountId, ServiceId
+from massage_core.domain.money import Money
+from massage_core.domain.order_states import OrderAction, OrderId, OrderParty, OrderState
+
+
+@frozen
+class OrderPlaced(DomainEvent):
+    order_id: OrderId
+    customer_id: AccountId
+    therapist_id: AccountId | None
+    service_id: ServiceId
+    total: Money
+
+
+@frozen
+class OrderEvent(DomainEvent):
+    """A step of the machine: which action, from which state to which, by which party and account."""
+
+    order_id: OrderId
+    action: OrderAction
+    from_state: OrderState
+    to_state: OrderState
+    party: OrderParty
+    actor: str
+    note: str
+
+
+@frozen
+class OrderTransitioned(OrderEvent):
+    """Any step without money or urgency attached (accept, depart, arrive, complete, ...)."""
+
+
+@frozen
+class OrderPaid(OrderEvent):
+    amount: Money
+
+
+@frozen
+class OrderSettled(OrderEvent):
+    """A cancellation or a no-show, with who gets what and any therapist penalty."""
+
+    outcome: CancellationOutcome
+
+
+@frozen
+class OrderRefunded(OrderEvent):
+    amount: Money
+
+
+@frozen
+class SosRaised(OrderEvent):
+    """The therapist asked for help during a visit: an urgent admin alert and an audit entry follow."""
