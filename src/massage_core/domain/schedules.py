@@ -18,6 +18,7 @@ event; the repository saves it (optimistic ``version``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -94,12 +95,13 @@ def calendar_day(raw: object, what: str = "day") -> dt.date:
     """A date from a ``date`` or an ISO ``YYYY-MM-DD`` string; ``schedule.date`` otherwise."""
     if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
         return raw
+    parsed = None
     if isinstance(raw, str):
-        try:
-            return dt.date.fromisoformat(raw.strip())
-        except ValueError:
-            pass
-    raise ValidationError(f"{what} must be a date (YYYY-MM-DD), not {raw!r}", code="schedule.date", field=what)
+        with contextlib.suppress(ValueError):
+            parsed = dt.date.fromisoformat(raw.strip())
+    if parsed is None:
+        raise ValidationError(f"{what} must be a date (YYYY-MM-DD), not {raw!r}", code="schedule.date", field=what)
+    return parsed
 
 
 def clock_minute(raw: object, what: str) -> int:

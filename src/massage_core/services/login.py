@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from massage_core.domain.access import Actor, Role
+from massage_core.domain.access import Actor
 from massage_core.domain.accounts import Account, LoginMethod, provider
 from massage_core.domain.authentication import (
     CodePurpose,

@@ -30,18 +30,14 @@ one per gateway).
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Mapping
 
 import attrs
-import pendulum
 
 from massage_core.domain.errors import Conflict, InvalidTransition, NotFound, PaymentError, ValidationError
 from massage_core.domain.money import Money
@@ -59,21 +55,19 @@ from massage_core.domain.payments import (
 from massage_core.domain.time import Instant
 from massage_core.ports.clock import Clock
 from massage_core.ports.payments import PaymentGateway
+from massage_core.adapters.memory.payment_wire import (
+    CALLBACK_WINDOW,
+    MAX_BODY_BYTES,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    _SIGNATURE_BYTES,
+    malformed,
+    read_headers,
+    read_notice,
+)
 
 MIN_SECRET_BYTES = 16
-MAX_BODY_BYTES = 16 * 1024
-MAX_NONCE_CHARS = 64
-#: Callbacks whose timestamp is further than this from the clock, either way, are refused.
-CALLBACK_WINDOW = timedelta(minutes=5)
-TIMESTAMP_HEADER = "Sandbox-Timestamp"
-NONCE_HEADER = "Sandbox-Nonce"
-SIGNATURE_HEADER = "Sandbox-Signature"
-_SIGNATURE_BYTES = hashlib.sha256().digest_size
-_BODY_KEYS = frozenset({"amount", "method", "out_trade_no", "paid_at", "status", "transaction_id"})
-
-
-def _malformed(what: str) -> PaymentError:
-    return PaymentError(f"payment callback is malformed: {what}", code="payment.malformed")
 
 
 def _next_statuses(status: PaymentStatus) -> frozenset[PaymentStatus]:
@@ -154,9 +148,9 @@ class SandboxPaymentGateway(PaymentGateway):
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> PaymentNotice:
         """Verify a sandbox callback; see the module docstring for the format and the checks."""
-        timestamp, nonce, signature = self._callback_headers(headers)
+        timestamp, nonce, signature = read_headers(headers)
         if not isinstance(body, bytes) or len(body) > MAX_BODY_BYTES:
-            raise _malformed(f"body must be at most {MAX_BODY_BYTES} bytes")
+            raise malformed(f"body must be at most {MAX_BODY_BYTES} bytes")
         if len(signature) != _SIGNATURE_BYTES or not hmac.compare_digest(signature, self._sign(timestamp, nonce, body)):
             raise PaymentError("payment callback signature does not verify", code="payment.signature")
         now = self._now_seconds()
@@ -171,7 +165,7 @@ class SandboxPaymentGateway(PaymentGateway):
                 if seen.timestamp != timestamp or not hmac.compare_digest(seen.digest, digest):
                     raise PaymentError("payment callback nonce was used before", code="payment.replay")
                 return seen.notice
-        notice = self._notice(body)
+        notice = read_notice(body)
         with self._lock:
             seen = self._nonces.get(nonce)
             if seen is not None:  # a concurrent delivery of the same callback won the race
@@ -339,57 +333,6 @@ class SandboxPaymentGateway(PaymentGateway):
         }
         return json.dumps(content, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
-    @staticmethod
-    def _callback_headers(headers: Mapping[str, str]) -> tuple[int, str, bytes]:
-        if not isinstance(headers, Mapping):
-            raise _malformed("headers must be a mapping")
-        folded: dict[str, str] = {}
-        for name, value in headers.items():
-            if not isinstance(name, str) or not isinstance(value, str):
-                raise _malformed("header names and values must be text")
-            key = name.lower()
-            if key in folded and folded[key] != value:
-                raise _malformed(f"header {name} given twice")
-            folded[key] = value
-        signature_text = folded.get(SIGNATURE_HEADER.lower())
-        if not signature_text:
-            raise PaymentError("payment callback is not signed", code="payment.signature")
-        stamp = folded.get(TIMESTAMP_HEADER.lower(), "")
-        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
-            raise _malformed(f"{TIMESTAMP_HEADER} must be unix seconds")
-        nonce = folded.get(NONCE_HEADER.lower(), "")
-        if not (0 < len(nonce) <= MAX_NONCE_CHARS and nonce.isascii() and nonce.isalnum()):
-            raise _malformed(f"{NONCE_HEADER} must be 1-{MAX_NONCE_CHARS} letters and digits")
-        try:
-            signature = base64.b64decode(signature_text.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError):
-            raise PaymentError("payment callback signature is not base64", code="payment.signature") from None
-        return int(stamp), nonce, signature
-
-    @staticmethod
-    def _notice(body: bytes) -> PaymentNotice:
-        """Read a verified body; PaymentError ``payment.malformed`` when its fields have the wrong shape."""
-        try:
-            data: Any = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise _malformed("body is not JSON") from None
-        if not isinstance(data, dict) or set(data) != _BODY_KEYS:
-            raise _malformed("body fields are wrong")
-        amount = data["amount"]
-        if not isinstance(amount, dict) or set(amount) != {"currency", "total"} or type(amount["total"]) is not int:
-            raise _malformed("amount must be {currency, total in fen}")
-        try:
-            return PaymentNotice(
-                method=_parsed(PaymentMethod, data["method"]),
-                provider_transaction_id=data["transaction_id"],
-                order_reference=data["out_trade_no"],
-                amount=Money(amount["total"], amount["currency"]),
-                status=_parsed(PaymentStatus, data["status"]),
-                paid_at=None if data["paid_at"] is None else _parsed(_utc_time, data["paid_at"]),
-            )
-        except ValidationError as exc:
-            raise _malformed(exc.message) from None
-
     def _payment(self, order_reference: str) -> _Payment:
         payment = self._payments.get(order_reference) if isinstance(order_reference, str) else None
         if payment is None:
@@ -417,18 +360,3 @@ class SandboxPaymentGateway(PaymentGateway):
             del self._nonces[nonce]
 
 
-def _utc_time(text: Any) -> Instant:
-    if not isinstance(text, str):
-        raise ValueError("not a time")
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError("not an aware time")
-    return pendulum.instance(parsed).in_timezone("UTC")
-
-
-def _parsed(kind: Callable[[Any], Any], value: Any) -> Any:
-    """``kind(value)``, with any ValueError/TypeError reported as a malformed callback."""
-    try:
-        return kind(value)
-    except (ValueError, TypeError):
-        raise _malformed(f"unreadable value {str(value)[:40]!r}") from None
