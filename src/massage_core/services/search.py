@@ -25,6 +25,7 @@ from massage_core.domain.search import (
     LocatorQuery,
     Rating,
     SearchQuery,
+    SortOrder,
     composite_score,
     order_key,
 )
@@ -93,13 +94,17 @@ class SearchService(Service):
             if query.free_at is not None and offered is not None:
                 at, minutes = query.free_at, offered.duration_minutes
                 found = [c for c in found if self._free_at(uow, c.therapist_id, at, minutes, now)]
-            ranked = sorted((self._rank(query, c, offered, ranks) for c in found), key=lambda r: r.key)
-            page = ranked[query.offset:query.offset + query.limit]
+            window = slice(query.offset, query.offset + query.limit)
+            if query.sort is SortOrder.DISTANCE:
+                # The locator already returns (distance, id) order, which is the distance sort key.
+                page = [self._rank(query, c, offered, ranks) for c in found[window]]
+            else:
+                page = sorted((self._rank(query, c, offered, ranks) for c in found), key=lambda r: r.key)[window]
             results = tuple(
                 SearchResult(PublicTherapistView.of(uow.therapists.get(r.candidate.therapist_id)),
                              round(r.candidate.distance_m), r.price, r.candidate.rating, round(r.score, 4))
                 for r in page)
-        return SearchPage(results, len(ranked), query.offset, query.limit, query.sort.value)
+        return SearchPage(results, len(found), query.offset, query.limit, query.sort.value)
 
     @staticmethod
     def _offered(uow: UnitOfWork, wanted: ServiceId | None) -> CatalogService | None:

@@ -31,6 +31,7 @@ from massage_core.ports.search import TherapistLocator
 
 P, R, S = therapist_profiles, therapist_ratings, therapist_services
 E6 = 1_000_000
+_GENDERS = {g.value: g for g in Gender}
 
 
 def _public() -> Select[Any]:
@@ -69,14 +70,14 @@ class SqlTherapistLocator(TherapistLocator):
             stmt = stmt.where(R.c.average_e3 >= math.floor(query.min_rating * 1000))
         centre = rad_point(query.lat, query.lng)
         found: list[Candidate] = []
-        for row in self._conn.execute(stmt):
-            distance = arc_m(centre, rad_point(row.area_lat_e6 / E6, row.area_lng_e6 / E6))
+        for tid, lat_e6, lng_e6, gender_code, level, average_e3, reviews in self._conn.execute(stmt).all():
+            distance = arc_m(centre, rad_point(lat_e6 / E6, lng_e6 / E6))
             if distance > radius_m:
                 continue
-            rating = Rating(row.average_e3 / 1000, row.reviews) if row.average_e3 is not None else None
-            gender = Gender(row.gender)
-            if query.admits(gender, row.level_code, rating):
-                found.append(Candidate(AccountId(row.account_id), distance, gender, row.level_code, rating))
+            rating = Rating(average_e3 / 1000, reviews) if average_e3 is not None else None
+            gender = _GENDERS[gender_code]
+            if query.admits(gender, level, rating):
+                found.append(Candidate(AccountId(tid), distance, gender, level, rating))
         return found
 
     def search(self, query: LocatorQuery, *, limit: int | None = None) -> Sequence[Candidate]:
