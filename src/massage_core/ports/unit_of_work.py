@@ -16,6 +16,7 @@ from massage_core.ports.repositories import (
 )
 from massage_core.ports.catalog import CategoryRepository, LevelRepository, PackageRepository, ServiceRepository
 from massage_core.ports.media import MediaRepository
+from massage_core.ports.orders import OrderRepository
 from massage_core.ports.therapists import TherapistRepository
 from massage_core.ports.schedules import ReservationRepository, ScheduleRepository
 from massage_core.ports.search import TherapistLocator
@@ -46,6 +47,7 @@ class UnitOfWork(abc.ABC):
     schedules: ScheduleRepository
     reservations: ReservationRepository
     locator: TherapistLocator
+    orders: OrderRepository
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

@@ -12,6 +12,7 @@ from massage_core.domain.audit import AuditEntry
 from massage_core.domain.authentication import LoginRecord, OneTimeCode, Session
 from massage_core.domain.catalog import Category, Package, Service, TherapistLevel
 from massage_core.domain.media import Medium
+from massage_core.domain.orders import Order
 from massage_core.domain.therapists import TherapistProfile
 from massage_core.domain.reservations import Reservation
 from massage_core.domain.schedules import Schedule
@@ -38,6 +39,7 @@ class Tables:
     reservations: dict[str, tuple[Reservation, bool]] = attrs.field(factory=dict)
     """Each reservation with its "counts for overlap" flag (False once released or retired as expired)."""
     ratings: dict[str, Rating] = attrs.field(factory=dict)
+    orders: dict[str, Order] = attrs.field(factory=dict)
     search_index: GridIndex = attrs.field(factory=GridIndex)
     """The locator's grid, shared by every snapshot (not copied): kept current by the repositories."""
     located: set[str] = attrs.field(factory=set)
@@ -60,6 +62,7 @@ class Tables:
             schedules=dict(self.schedules),
             reservations=dict(self.reservations),
             ratings=dict(self.ratings),
+            orders=dict(self.orders),
             search_index=self.search_index,
         )
 

@@ -15,6 +15,7 @@ from attrs import frozen
 from sqlalchemy import Column, Table
 
 from massage_core.adapters.sql.tables import account_identities, accounts, login_records, sessions
+from massage_core.adapters.sql.tables_orders import order_timeline
 from massage_core.adapters.sql.tables_therapists import therapist_profiles
 from massage_core.ports.cipher import FieldCipher, FieldContext
 
@@ -63,6 +64,7 @@ LOGIN_IP = EncryptedField(login_records, "ip_enc", "ip", ("id",))
 LOGIN_DEVICE = EncryptedField(login_records, "device_enc", "device", ("id",))
 THERAPIST_REAL_NAME = EncryptedField(therapist_profiles, "real_name_enc", "real_name", ("account_id",))
 THERAPIST_ID_NUMBER = EncryptedField(therapist_profiles, "id_number_enc", "id_number", ("account_id",))
+ORDER_STEP_NOTE = EncryptedField(order_timeline, "note_enc", "note", ("order_id", "position"))
 
 ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     ACCOUNT_REAL_NAME,
@@ -77,6 +79,7 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     LOGIN_DEVICE,
     THERAPIST_REAL_NAME,
     THERAPIST_ID_NUMBER,
+    ORDER_STEP_NOTE,
 )
 
 

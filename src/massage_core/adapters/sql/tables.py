@@ -162,3 +162,4 @@ AUDIT_HEAD_ROW = 1
 from massage_core.adapters.sql import tables_therapists as tables_therapists  # noqa: E402
 from massage_core.adapters.sql import tables_schedules as tables_schedules  # noqa: E402,F401  (registers its tables on metadata)
 from massage_core.adapters.sql import tables_search as tables_search  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_orders as tables_orders  # noqa: E402,F401  (registers its tables on metadata)
