@@ -22,6 +22,7 @@ from .catalog import (
 )
 from .login_records import LoginRecordRepositoryContract
 from .one_time_codes import OneTimeCodeRepositoryContract
+from .orders import OrderRepositoryContract
 from .schedules import ReservationRepositoryContract, ScheduleRepositoryContract
 from .media import MediaRepositoryContract, MediaStoreContract
 from .search import TherapistLocatorContract
@@ -80,6 +81,10 @@ class TestScheduleRepository(ScheduleRepositoryContract):
 
 class TestReservationRepository(ReservationRepositoryContract):
     """ReservationRepository on every backend."""
+
+
+class TestOrderRepository(OrderRepositoryContract):
+    """OrderRepository on every backend (memory, SQLite, PostgreSQL)."""
 
 
 class TestMediaRepository(MediaRepositoryContract):

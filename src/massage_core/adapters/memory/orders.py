@@ -1,0 +1,80 @@
+"""In-memory orders with the contract of the SQL ones (linear scans; the store's lock serialises units)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+
+import attrs
+
+from massage_core.adapters.memory.store import Tables
+from massage_core.domain.errors import Conflict, NotFound
+from massage_core.domain.ids import AccountId
+from massage_core.domain.order_states import OrderId, OrderState
+from massage_core.domain.orders import Order
+from massage_core.domain.time import Instant
+from massage_core.ports.orders import PAGE, OrderRepository, entered_state_at
+
+STALE = "conflict.stale"
+
+
+def _page(found: Iterable[Order], offset: int, limit: int) -> list[Order]:
+    newest = sorted(found, key=lambda o: (o.placed_at, o.id), reverse=True)
+    start = max(offset, 0)
+    return newest[start:start + max(limit, 0)]
+
+
+class MemoryOrderRepository(OrderRepository):
+    """Orders in a dict keyed by id."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    def add(self, order: Order) -> Order:
+        """Store with version 1; Conflict ``order.duplicate`` for a taken id."""
+        if order.id in self._t.orders:
+            raise Conflict(f"order {order.id} already exists", code="order.duplicate")
+        stored = attrs.evolve(order.clear_events(), version=1)
+        self._t.orders[order.id] = stored
+        return stored
+
+    def get(self, order_id: OrderId) -> Order:
+        """The order or NotFound."""
+        try:
+            return self._t.orders[order_id]
+        except KeyError:
+            raise NotFound("order", order_id) from None
+
+    def save(self, order: Order) -> Order:
+        """Replace when the version matches."""
+        current = self.get(order.id)
+        if current.version != order.version:
+            raise Conflict("the order was changed by somebody else; reload it", code=STALE)
+        stored = attrs.evolve(order.clear_events(), version=order.version + 1)
+        self._t.orders[order.id] = stored
+        return stored
+
+    def _where(self, test: Callable[[Order], bool]) -> Iterable[Order]:
+        return (order for order in self._t.orders.values() if test(order))
+
+    def list_for_customer(self, customer_id: AccountId, states: Collection[OrderState] | None = None, *,
+                          offset: int = 0, limit: int = PAGE) -> Sequence[Order]:
+        """The customer's orders, newest first."""
+        return _page(self._where(lambda o: o.customer_id == customer_id and (states is None or o.state in states)),
+                     offset, limit)
+
+    def list_for_therapist(self, therapist_id: AccountId, states: Collection[OrderState] | None = None, *,
+                           offset: int = 0, limit: int = PAGE) -> Sequence[Order]:
+        """The therapist's orders, newest first."""
+        return _page(self._where(lambda o: o.therapist_id == therapist_id and (states is None or o.state in states)),
+                     offset, limit)
+
+    def list_by_state(self, states: Collection[OrderState], *, offset: int = 0,
+                      limit: int = PAGE) -> Sequence[Order]:
+        """Orders in ``states``, newest first."""
+        return _page(self._where(lambda o: o.state in states), offset, limit)
+
+    def due(self, state: OrderState, before: Instant, *, limit: int = PAGE) -> Sequence[Order]:
+        """Orders that entered ``state`` before ``before``, oldest first."""
+        found = sorted(((entered_state_at(o), o.id, o) for o in self._where(lambda o: o.state is state)
+                        if entered_state_at(o) < before), key=lambda item: (item[0], item[1]))
+        return [order for _, _, order in found[: max(limit, 0)]]

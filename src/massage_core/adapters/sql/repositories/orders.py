@@ -1,0 +1,190 @@
+"""Orders: one ``orders`` row plus its ``order_timeline``; optimistic locking on ``version``.
+
+``save`` updates the row where the version matches (on PostgreSQL a concurrent saver waits for the row
+lock and then finds the new version: ``conflict.stale``; SQLite's units are serialised), then appends the
+timeline steps beyond those stored -- the domain only ever appends to the timeline.  Step notes are
+encrypted (``fields.ORDER_STEP_NOTE``), bound to (order id, position).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import Row, Select, bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from massage_core.adapters.sql.fields import ORDER_STEP_NOTE, FieldCodec
+from massage_core.adapters.sql.repositories._guard import guarded
+from massage_core.adapters.sql.tables_orders import order_timeline, orders
+from massage_core.domain.cancellation import CancellationCause, CancellationOutcome, Penalty, Shares
+from massage_core.domain.errors import Conflict, NotFound
+from massage_core.domain.ids import AccountId, ServiceId
+from massage_core.domain.intervals import Interval
+from massage_core.domain.money import Money
+from massage_core.domain.order_states import OrderAction, OrderId, OrderParty, OrderState, OrderStep
+from massage_core.domain.orders import Order
+from massage_core.domain.time import Instant
+from massage_core.ports.orders import PAGE, OrderRepository, entered_state_at
+
+DUPLICATE = "order.duplicate"
+
+_o, _s = orders, order_timeline
+_BY_ID = select(_o).where(_o.c.id == bindparam("p_id"))
+_STEPS_OF = (
+    select(_s)
+    .where(_s.c.order_id.in_(bindparam("p_ids", expanding=True)))
+    .order_by(_s.c.order_id, _s.c.position)
+)
+_STEP_COUNT = select(func.count()).select_from(_s).where(_s.c.order_id == bindparam("p_id"))
+_NEWEST = (_o.c.placed_at.desc(), _o.c.id.desc())
+
+
+def _settlement_values(outcome: CancellationOutcome | None) -> dict[str, Any]:
+    penalty = outcome.penalty if outcome is not None else None
+    return {
+        "settlement_cause": outcome.cause.value if outcome else None,
+        "settlement_by": outcome.by.value if outcome else None,
+        "settlement_refund_bp": outcome.shares.refund_bp if outcome else None,
+        "settlement_therapist_bp": outcome.shares.therapist_bp if outcome else None,
+        "settlement_refund_fen": outcome.refund.fen if outcome else None,
+        "settlement_therapist_fen": outcome.therapist_compensation.fen if outcome else None,
+        "settlement_platform_fen": outcome.platform_retained.fen if outcome else None,
+        "penalty_therapist_id": penalty.therapist_id if penalty else None,
+        "penalty_cause": penalty.cause.value if penalty else None,
+        "penalty_at": penalty.at if penalty else None,
+    }
+
+
+def _values(order: Order, version: int) -> dict[str, Any]:
+    return {
+        "customer_id": order.customer_id, "therapist_id": order.therapist_id, "service_id": order.service_id,
+        "scheduled_start": order.scheduled.start, "scheduled_end": order.scheduled.end,
+        "currency": order.total.currency, "total_fen": order.total.fen, "paid_fen": order.paid.fen,
+        "refunded_fen": order.refunded.fen, "placed_at": order.placed_at, "state": order.state.value,
+        "entered_at": entered_state_at(order), "rejected_by": ",".join(order.rejected_by),
+        "arrived_at": order.arrived_at, "finished_at": order.finished_at,
+        **_settlement_values(order.settlement), "version": version,
+    }
+
+
+def _settlement(row: Row[Any]) -> CancellationOutcome | None:
+    if row.settlement_cause is None:
+        return None
+    penalty = None
+    if row.penalty_therapist_id is not None:
+        penalty = Penalty(AccountId(row.penalty_therapist_id), CancellationCause(row.penalty_cause), row.penalty_at)
+    money = row.currency
+    return CancellationOutcome(
+        CancellationCause(row.settlement_cause), OrderParty(row.settlement_by),
+        Shares(row.settlement_refund_bp, row.settlement_therapist_bp), Money(row.settlement_refund_fen, money),
+        Money(row.settlement_therapist_fen, money), Money(row.settlement_platform_fen, money), penalty,
+    )
+
+
+def _to_order(row: Row[Any], steps: tuple[OrderStep, ...]) -> Order:
+    currency = row.currency
+    return Order(
+        id=OrderId(row.id), customer_id=AccountId(row.customer_id),
+        therapist_id=AccountId(row.therapist_id) if row.therapist_id is not None else None,
+        service_id=ServiceId(row.service_id), scheduled=Interval(row.scheduled_start, row.scheduled_end),
+        total=Money(row.total_fen, currency), placed_at=row.placed_at, state=OrderState(row.state),
+        paid=Money(row.paid_fen, currency), refunded=Money(row.refunded_fen, currency),
+        rejected_by=tuple(AccountId(part) for part in row.rejected_by.split(",") if part),
+        arrived_at=row.arrived_at, finished_at=row.finished_at, settlement=_settlement(row), timeline=steps,
+        version=row.version,
+    )
+
+
+class SqlOrderRepository(OrderRepository):
+    """The ``orders`` and ``order_timeline`` tables; see the module docstring."""
+
+    def __init__(self, connection: Connection, codec: FieldCodec) -> None:
+        """Work inside ``connection``'s transaction, encrypting step notes with ``codec``."""
+        self._conn = connection
+        self._codec = codec
+
+    def _insert_steps(self, order: Order, first: int) -> None:
+        rows = [
+            {"order_id": order.id, "position": n, "at": step.at, "action": step.action.value,
+             "party": step.party.value, "actor": step.actor,
+             "from_state": step.from_state.value if step.from_state is not None else None,
+             "to_state": step.to_state.value, "note_enc": self._codec.seal(ORDER_STEP_NOTE, (order.id, n), step.note)}
+            for n, step in enumerate(order.timeline) if n >= first
+        ]
+        if rows:
+            self._conn.execute(insert(_s), rows)
+
+    def add(self, order: Order) -> Order:
+        """Insert the row and every step with version 1; Conflict ``order.duplicate`` or ``conflict.reference``."""
+        with guarded(self._conn, duplicate=DUPLICATE):
+            self._conn.execute(insert(_o).values(id=order.id, **_values(order, 1)))
+            self._insert_steps(order, 0)
+        return attrs.evolve(order.clear_events(), version=1)
+
+    def get(self, order_id: OrderId) -> Order:
+        """The order and its timeline, or NotFound."""
+        row = self._conn.execute(_BY_ID, {"p_id": order_id}).first()
+        if row is None:
+            raise NotFound("order", order_id)
+        return self._load([row])[0]
+
+    def save(self, order: Order) -> Order:
+        """Update where the stored version is ``order.version``; append the new timeline steps."""
+        new_version = order.version + 1
+        with guarded(self._conn, duplicate=DUPLICATE):
+            result = self._conn.execute(
+                update(_o).where(_o.c.id == order.id, _o.c.version == order.version)
+                .values(_values(order, new_version))
+            )
+            if result.rowcount == 0:
+                if self._conn.execute(_BY_ID, {"p_id": order.id}).first() is None:
+                    raise NotFound("order", order.id)
+                raise Conflict("the order was changed by somebody else; reload it", code="conflict.stale")
+            self._insert_steps(order, self._conn.execute(_STEP_COUNT, {"p_id": order.id}).scalar_one())
+        return attrs.evolve(order.clear_events(), version=new_version)
+
+    def _load(self, rows: Sequence[Row[Any]]) -> list[Order]:
+        if not rows:
+            return []
+        steps: dict[str, list[OrderStep]] = defaultdict(list)
+        for s in self._conn.execute(_STEPS_OF, {"p_ids": [row.id for row in rows]}):
+            steps[s.order_id].append(OrderStep(
+                s.at, OrderAction(s.action), OrderParty(s.party), s.actor,
+                OrderState(s.from_state) if s.from_state is not None else None, OrderState(s.to_state),
+                self._codec.open(ORDER_STEP_NOTE, (s.order_id, s.position), s.note_enc),
+            ))
+        return [_to_order(row, tuple(steps[row.id])) for row in rows]
+
+    def _page(self, query: Select[Any], offset: int, limit: int) -> list[Order]:
+        query = query.order_by(*_NEWEST).offset(max(offset, 0)).limit(max(limit, 0))
+        return self._load(list(self._conn.execute(query)))
+
+    def list_for_customer(self, customer_id: AccountId, states: Collection[OrderState] | None = None, *,
+                          offset: int = 0, limit: int = PAGE) -> Sequence[Order]:
+        """The customer's orders, newest first."""
+        query = select(_o).where(_o.c.customer_id == customer_id)
+        if states is not None:
+            query = query.where(_o.c.state.in_([s.value for s in states]))
+        return self._page(query, offset, limit)
+
+    def list_for_therapist(self, therapist_id: AccountId, states: Collection[OrderState] | None = None, *,
+                           offset: int = 0, limit: int = PAGE) -> Sequence[Order]:
+        """The therapist's orders, newest first."""
+        query = select(_o).where(_o.c.therapist_id == therapist_id)
+        if states is not None:
+            query = query.where(_o.c.state.in_([s.value for s in states]))
+        return self._page(query, offset, limit)
+
+    def list_by_state(self, states: Collection[OrderState], *, offset: int = 0,
+                      limit: int = PAGE) -> Sequence[Order]:
+        """Orders in ``states``, newest first."""
+        return self._page(select(_o).where(_o.c.state.in_([s.value for s in states])), offset, limit)
+
+    def due(self, state: OrderState, before: Instant, *, limit: int = PAGE) -> Sequence[Order]:
+        """Orders that entered ``state`` before ``before``, oldest first."""
+        query = (select(_o).where(_o.c.state == state.value, _o.c.entered_at < before)
+                 .order_by(_o.c.entered_at, _o.c.id).limit(max(limit, 0)))
+        return self._load(list(self._conn.execute(query)))
