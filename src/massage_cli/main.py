@@ -53,6 +53,9 @@ def _register() -> None:
 
     for group in (commands_catalog.catalog, commands_therapists.therapists, commands_media.media):
         cli.add_command(group)
+    from massage_cli import commands_coupons
+
+    cli.add_command(commands_coupons.coupons)
 
 
 _register()

@@ -13,6 +13,7 @@ from massage_core.adapters.memory.background_check import SandboxBackgroundCheck
 from massage_core.adapters.files.media_store import FilesystemMediaStore
 from massage_core.adapters.memory.clock import SystemClock
 from massage_core.adapters.memory.media import MemoryMediaStore
+from massage_core.adapters.memory.payments import SandboxPaymentGateway
 from massage_core.adapters.memory.ids import UlidGenerator
 from massage_core.adapters.memory.key_rotation import MemoryFieldReencryptor
 from massage_core.adapters.memory.store import MemoryStore
@@ -25,6 +26,7 @@ from massage_core.ports.media import MediaStore
 from massage_core.ports.identity import IdentityProvider, OneTimeCodeSender
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.passwords import PasswordHasher
+from massage_core.ports.payments import PaymentGateway
 from massage_core.services.accounts import AccountsService
 from massage_core.services.audit import AuditService
 from massage_core.services.base import Dependencies, Policies
@@ -33,7 +35,9 @@ from massage_core.services.schedules import SchedulesService
 from massage_core.services.search import SearchService
 from massage_core.services.users import UsersService
 from massage_core.services.catalog import CatalogService
+from massage_core.services.coupons import CouponsService
 from massage_core.services.media import MediaService
+from massage_core.services.orders import OrdersService
 from massage_core.services.therapists import TherapistsService
 
 DEFAULT_URL = "sqlite:///massage.db"
@@ -47,7 +51,8 @@ class Platform:
     ``audit`` (operation log), ``keys`` (re-encryption after rotation),
     ``catalog`` (levels, categories, services, packages), ``therapists`` (onboarding,
     vetting, oversight, the public directory), ``media`` (therapist photos and videos),
-    ``schedules`` (working hours, free slots, reservations), ``search`` (therapists near a point).
+    ``schedules`` (working hours, free slots, reservations), ``search`` (therapists near a point),
+    ``coupons`` (promotions: management, and what a coupon would take off).
     """
 
     def __init__(self, deps: Dependencies, *, engine: Any = None) -> None:
@@ -62,6 +67,8 @@ class Platform:
         self.media = MediaService(deps)
         self.schedules = SchedulesService(deps)
         self.search = SearchService(deps)
+        self.orders = OrdersService(deps)
+        self.coupons = CouponsService(deps)
 
     @classmethod
     def in_memory(
@@ -76,6 +83,7 @@ class Platform:
         policies: Policies | None = None,
         background_check: BackgroundCheck | None = None,
         media_store: MediaStore | None = None,
+        payment_gateway: PaymentGateway | None = None,
     ) -> Platform:
         """Everything in memory: for tests, demos and embedders' own test suites.
 
@@ -102,6 +110,7 @@ class Platform:
             policies=policies or Policies(),
             background_check=background_check or SandboxBackgroundCheck(),
             media_store=media_store or MemoryMediaStore(),
+            payment_gateway=payment_gateway or SandboxPaymentGateway(clock),
         )
         return cls(deps)
 
@@ -119,6 +128,7 @@ class Platform:
         policies: Policies | None = None,
         background_check: BackgroundCheck | None = None,
         media_store: MediaStore | None = None,
+        payment_gateway: PaymentGateway | None = None,
         engine_options: dict[str, Any] | None = None,
         check_schema: bool = True,
     ) -> Platform:
@@ -162,6 +172,7 @@ class Platform:
             policies=policies or Policies(),
             background_check=background_check or SandboxBackgroundCheck(),
             media_store=media_store or FilesystemMediaStore(DEFAULT_MEDIA_DIR),
+            payment_gateway=payment_gateway or SandboxPaymentGateway(clock),
         )
         return cls(deps, engine=engine)
 

@@ -14,6 +14,7 @@ from massage_core.ports.media import MediaStore
 
 from .accounts import AccountRepositoryContract
 from .audit import AuditTrailContract
+from .coupons import CouponRepositoryContract
 from .catalog import (
     CategoryRepositoryContract,
     LevelRepositoryContract,
@@ -85,6 +86,10 @@ class TestReservationRepository(ReservationRepositoryContract):
 
 class TestOrderRepository(OrderRepositoryContract):
     """OrderRepository on every backend (memory, SQLite, PostgreSQL)."""
+
+
+class TestCouponRepository(CouponRepositoryContract):
+    """CouponRepository on every backend (memory, SQLite, PostgreSQL), the last-use race included."""
 
 
 class TestMediaRepository(MediaRepositoryContract):

@@ -24,6 +24,8 @@ from massage_core.services.base import Service
 
 import matrix_therapists as mt
 import matrix_schedules as ms
+import matrix_orders as mo
+import matrix_coupons as mc
 
 if TYPE_CHECKING:
     from conftest import Kit, Person
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 PASSWORD = "Blue-Harbour-Lantern-42"
 NEW_PASSWORD = "Quiet-Meadow-Compass-77"
 
-SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules", "search")
+SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules", "search",
+            "coupons", "orders")
 KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
 ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
 
@@ -58,6 +61,7 @@ class Refused:
 DENIED = Refused(PermissionDenied, "permission_denied")
 HIDDEN = Refused(NotFound, "not_found")
 NO_ACCOUNT = Refused(ValidationError, "actor.no_account")  # the system has no account of its own
+PARTY = Refused(PermissionDenied, "order.party")  # the order state machine refuses the system party
 
 Outcome = str | Refused
 
@@ -328,6 +332,30 @@ MATRIX: dict[str, Entry] = {
     "schedules.reservations": Entry(ms.on_schedule("reservations"), granted(*ms.READERS)),
     # search: open to everybody, anonymous callers included
     "search.therapists": Entry(lambda c: call(c.p.search.therapists, c.actor, lat=31.23, lng=121.47), everyone()),
+    # coupons: managed by catalog.manage; any account holder checks what a coupon would take off
+    "coupons.create": Entry(mc.create, granted(*mc.MANAGERS)),
+    "coupons.list": Entry(lambda c: call(c.p.coupons.list, c.actor), granted(*mc.MANAGERS)),
+    "coupons.deactivate": Entry(mc.deactivate, granted(*mc.MANAGERS)),
+    "coupons.check": Entry(mc.check, own_account()),
+    # orders: customers book theirs, the assigned therapist serves, support and superadmins oversee (decision 19)
+    "orders.quote": Entry(mo.booking("quote"), granted("customer", system=NO_ACCOUNT)),
+    "orders.book": Entry(mo.booking("book"), granted("customer", system=NO_ACCOUNT)),
+    "orders.payment_callback": Entry(mo.callback, everyone()),
+    "orders.accept": Entry(mo.on_order("accept", "awaiting_acceptance"), granted("therapist", system=PARTY)),
+    "orders.reject": Entry(mo.on_order("reject", "awaiting_acceptance", "too far"), granted("therapist", "system")),
+    "orders.depart": Entry(mo.on_order("depart", "accepted"), granted("therapist", system=PARTY)),
+    "orders.arrive": Entry(mo.on_order("arrive", "departed"), granted("therapist", system=PARTY)),
+    "orders.start": Entry(mo.on_order("start", "arrived"), granted("therapist", system=PARTY)),
+    "orders.finish": Entry(mo.on_order("finish", "in_service"), granted("therapist", system=PARTY)),
+    "orders.sos": Entry(mo.on_order("sos", "departed", "help"), granted("therapist", system=PARTY)),
+    "orders.complete": Entry(mo.on_order("complete", "finished"), granted("customer", "system")),
+    "orders.dispute": Entry(mo.on_order("dispute", "finished", "too short"), granted("customer", system=PARTY)),
+    "orders.cancel": Entry(mo.on_order("cancel", "accepted"), granted(*mo.CANCELLERS, system=PARTY)),
+    "orders.refund": Entry(mo.on_order("refund", "disputed", 100), granted("support", "superadmin", system=PARTY)),
+    "orders.get": Entry(mo.on_order("get", "pending_payment"), granted(*mo.READERS)),
+    "orders.list_mine": Entry(mo.mine("list_mine"), granted("customer", "therapist", system=NO_ACCOUNT)),
+    "orders.spending": Entry(mo.mine("spending"), granted("customer", system=NO_ACCOUNT)),
+    "orders.list_all": Entry(mo.mine("list_all"), granted(*mo.MANAGERS)),
     # -- later contexts add their entries above this line --
 }
 

@@ -49,14 +49,19 @@ class Permission(enum.StrEnum):
     THERAPISTS_READ = "therapists.read"
     THERAPISTS_VET = "therapists.vet"
     THERAPISTS_SUSPEND = "therapists.suspend"
+    ORDERS_PLACE = "orders.place"
+    ORDERS_SERVE = "orders.serve"
+    ORDERS_READ = "orders.read"
+    ORDERS_MANAGE = "orders.manage"
 
 
 def role_permissions(role: Role) -> frozenset[Permission]:
     """Permissions that a plain role grants."""
     table: dict[Role, frozenset[Permission]] = {
-        Role.CUSTOMER: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
+        Role.CUSTOMER: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE,
+                                  Permission.ORDERS_PLACE}),
         Role.THERAPIST: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE,
-                                   Permission.OWN_SCHEDULE_MANAGE}),
+                                   Permission.OWN_SCHEDULE_MANAGE, Permission.ORDERS_SERVE}),
         Role.ADMIN: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
     }
     return table[role]
@@ -66,7 +71,8 @@ def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
     """Permissions that an admin sub-role grants on top of the admin role."""
     support = frozenset({Permission.USERS_READ, Permission.USERS_SUSPEND, Permission.LOGIN_RECORDS_READ,
                          Permission.THERAPISTS_READ, Permission.THERAPISTS_VET, Permission.THERAPISTS_SUSPEND,
-                         Permission.SCHEDULES_READ, Permission.RESERVATIONS_MANAGE})
+                         Permission.SCHEDULES_READ, Permission.RESERVATIONS_MANAGE,
+                         Permission.ORDERS_READ, Permission.ORDERS_MANAGE})
     table: dict[AdminRole, frozenset[Permission]] = {
         AdminRole.SUPPORT: support,
         AdminRole.FINANCE: frozenset({Permission.USERS_READ}),

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterable
 from typing import NewType
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from massage_core.domain.catalog import text
 from massage_core.domain.errors import Conflict, ValidationError
-from massage_core.domain.ids import ServiceId, check_id, service_id
+from massage_core.domain.ids import AccountId, ServiceId, check_id, service_id
+from massage_core.domain.order_states import OrderId
 from massage_core.domain.money import Money
 from massage_core.domain.time import Instant, utc
 
@@ -96,6 +98,25 @@ def _name(value: object) -> str:
     return text(value, "name", "coupon.invalid")
 
 
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
+
+
+def coupon_code(raw: object) -> str:
+    """Normalise a human coupon code: trimmed and upper-cased, so codes are unique case-insensitively.
+
+    3..32 characters of A-Z, 0-9, ``_`` and ``-``, starting with a letter or digit; otherwise
+    ValidationError ``coupon.code``.
+    """
+    if not isinstance(raw, str) or not _CODE.fullmatch(raw.strip().upper()):
+        raise ValidationError("a coupon code is 3..32 letters, digits, '_' or '-', starting with a letter or digit",
+                              code="coupon.code", field="code")
+    return raw.strip().upper()
+
+
+def _optional_code(raw: object) -> str | None:
+    return None if raw is None else coupon_code(raw)
+
+
 @frozen
 class CouponUsage:
     """How often a coupon has been redeemed: by this customer, and by everybody (live redemptions only)."""
@@ -118,8 +139,11 @@ class Coupon:
     in UTC).  ``per_customer_limit`` / ``total_limit``: redemptions allowed per
     customer / in all (None = unlimited); ``single_use`` means one redemption in
     total (a one-off code) and forbids a ``total_limit`` other than 1.
-    ``service_ids`` empty = every service.  Invalid settings raise
-    ValidationError ``coupon.invalid`` (or ``time.naive``, ``invalid_id``).
+    ``service_ids`` empty = every service.  ``code`` is an optional human code
+    (normalised by ``coupon_code``: upper case, so unique case-insensitively);
+    ``version`` is the repository's optimistic lock (0 before it is stored).
+    Invalid settings raise ValidationError ``coupon.invalid`` (or ``coupon.code``,
+    ``time.naive``, ``invalid_id``).
     """
 
     id: CouponId = field(converter=coupon_id)
@@ -135,6 +159,8 @@ class Coupon:
     single_use: bool = False
     service_ids: frozenset[ServiceId] = field(default=frozenset(), converter=_services)
     active: bool = True
+    code: str | None = field(default=None, converter=_optional_code)
+    version: int = 0
 
     def __attrs_post_init__(self) -> None:
         if (self.amount_off is None) == (self.percent_off_bp is None):
@@ -171,6 +197,32 @@ class Coupon:
     def effective_total_limit(self) -> int | None:
         """The total number of redemptions allowed (1 for a single-use coupon; None = unlimited)."""
         return 1 if self.single_use else self.total_limit
+
+    def deactivate(self) -> Coupon:
+        """The coupon withdrawn from offer (``check`` then refuses it with ``coupon.inactive``); idempotent.
+        Live redemptions stay (orders already booked keep their discount)."""
+        return evolve(self, active=False)
+
+    def check_redeemable(self, usage: CouponUsage, now: dt.datetime) -> None:
+        """Raise when one more redemption is not allowed at ``now`` given ``usage`` (before this one):
+        ValidationError ``coupon.inactive``, ``coupon.not_yet_valid``, ``coupon.expired``; Conflict
+        ``coupon.exhausted``, ``coupon.limit_reached`` -- the state-dependent part of ``check``, in its order.
+        The repositories run it under their lock when redeeming."""
+        at = utc(now)
+        if not self.active:
+            raise ValidationError(f"coupon {self.name} is no longer offered", code="coupon.inactive")
+        if at < self.valid_from:
+            raise ValidationError(f"coupon {self.name} is valid from {self.valid_from.to_iso8601_string()}",
+                                  code="coupon.not_yet_valid")
+        if at >= self.valid_until:
+            raise ValidationError(f"coupon {self.name} expired at {self.valid_until.to_iso8601_string()}",
+                                  code="coupon.expired")
+        total_limit = self.effective_total_limit
+        if total_limit is not None and usage.in_total >= total_limit:
+            raise Conflict(f"coupon {self.name} has been used up", code="coupon.exhausted")
+        if self.per_customer_limit is not None and usage.by_customer >= self.per_customer_limit:
+            raise Conflict(f"you have already used coupon {self.name} {usage.by_customer} time(s)",
+                           code="coupon.limit_reached")
 
     def applies_to(self, service: ServiceId) -> bool:
         """Whether the coupon may be used on ``service`` (an empty list means every service)."""
@@ -220,3 +272,16 @@ class Coupon:
             if self.max_discount is not None and self.max_discount < off:
                 off = self.max_discount
         return off if off <= subtotal else subtotal
+
+
+@frozen
+class CouponRedemption:
+    """One live use of a coupon: by ``customer_id`` for ``order_id`` (an order redeems at most one coupon).
+
+    Restoring it (an unpaid order expired) removes it, so only live redemptions count towards the limits.
+    """
+
+    coupon_id: CouponId
+    customer_id: AccountId
+    order_id: OrderId
+    redeemed_at: Instant = field(converter=utc)

@@ -17,6 +17,7 @@ from massage_core.ports.repositories import (
 from massage_core.ports.catalog import CategoryRepository, LevelRepository, PackageRepository, ServiceRepository
 from massage_core.ports.media import MediaRepository
 from massage_core.ports.orders import OrderRepository
+from massage_core.ports.coupons import CouponRepository
 from massage_core.ports.therapists import TherapistRepository
 from massage_core.ports.schedules import ReservationRepository, ScheduleRepository
 from massage_core.ports.search import TherapistLocator
@@ -48,6 +49,7 @@ class UnitOfWork(abc.ABC):
     reservations: ReservationRepository
     locator: TherapistLocator
     orders: OrderRepository
+    coupons: CouponRepository
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

@@ -12,6 +12,8 @@ from massage_core.domain.audit import AuditOutcome, AuditRecord
 from massage_core.domain.authentication import OneTimeCodePolicy, SessionPolicy, ThrottlePolicy
 from massage_core.domain.errors import MassageError, NotFound, PermissionDenied
 from massage_core.domain.schedules import SchedulingPolicy
+from massage_core.domain.cancellation import CancellationPolicy
+from massage_core.domain.pricing import PricingPolicy
 from massage_core.domain.time import Instant
 from massage_core.ports.background_check import BackgroundCheck
 from massage_core.ports.cipher import FieldCipher
@@ -21,6 +23,7 @@ from massage_core.ports.ids import IdGenerator
 from massage_core.ports.key_rotation import FieldReencryptor
 from massage_core.ports.media import MediaStore
 from massage_core.ports.passwords import CommonPasswords, PasswordHasher
+from massage_core.ports.payments import PaymentGateway
 from massage_core.ports.unit_of_work import UnitOfWork
 
 
@@ -34,6 +37,9 @@ class Policies:
     password_min_length: int = 8
     password_max_length: int = 128
     scheduling: SchedulingPolicy = SchedulingPolicy()
+    pricing: PricingPolicy = PricingPolicy()
+    cancellation: CancellationPolicy = CancellationPolicy()
+    payment_window_minutes: int = 15
 
 
 @frozen
@@ -52,6 +58,7 @@ class Dependencies:
     policies: Policies = Policies()
     background_check: BackgroundCheck = field(kw_only=True)
     media_store: MediaStore = field(kw_only=True)
+    payment_gateway: PaymentGateway = field(kw_only=True)
 
 
 class Denied(Exception):

@@ -13,6 +13,7 @@ from massage_core.domain.authentication import LoginRecord, OneTimeCode, Session
 from massage_core.domain.catalog import Category, Package, Service, TherapistLevel
 from massage_core.domain.media import Medium
 from massage_core.domain.orders import Order
+from massage_core.domain.coupons import Coupon, CouponRedemption
 from massage_core.domain.therapists import TherapistProfile
 from massage_core.domain.reservations import Reservation
 from massage_core.domain.schedules import Schedule
@@ -40,6 +41,9 @@ class Tables:
     """Each reservation with its "counts for overlap" flag (False once released or retired as expired)."""
     ratings: dict[str, Rating] = attrs.field(factory=dict)
     orders: dict[str, Order] = attrs.field(factory=dict)
+    coupons: dict[str, Coupon] = attrs.field(factory=dict)
+    coupon_redemptions: dict[str, CouponRedemption] = attrs.field(factory=dict)
+    """Live redemptions by order id."""
     search_index: GridIndex = attrs.field(factory=GridIndex)
     """The locator's grid, shared by every snapshot (not copied): kept current by the repositories."""
     located: set[str] = attrs.field(factory=set)
@@ -63,6 +67,8 @@ class Tables:
             reservations=dict(self.reservations),
             ratings=dict(self.ratings),
             orders=dict(self.orders),
+            coupons=dict(self.coupons),
+            coupon_redemptions=dict(self.coupon_redemptions),
             search_index=self.search_index,
         )
 

@@ -1,0 +1,120 @@
+"""A Hypothesis state machine driving ``platform.orders``: random actions by random actors at random times.
+
+After every step: every order is in a legal state, its last step was fired by a party the transition table
+allows, money balances (paid = refunded + retained) and agrees with the sandbox gateway's own ledger, and
+the therapist's live reservations are exactly those of the orders that hold time.  A refused action changes
+no order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from conftest import Kit, fast_hasher
+from massage_core.adapters.memory.clock import FixedClock
+from massage_core.adapters.memory.ids import SequentialIdGenerator
+from massage_core.bootstrap import Platform
+from massage_core.domain.access import Actor
+from massage_core.domain.errors import MassageError
+from massage_core.domain.order_states import OrderState, order_transitions
+from massage_core.domain.orders import Order
+from massage_core.domain.payments import PaymentStatus
+from order_kit import LAT, LNG, START, SYSTEM, catalogue, gateway, make_public
+
+ACTORS = ("customer", "stranger", "therapist", "rival", "support", "system")
+ACTIONS = ("accept", "reject", "depart", "arrive", "start", "finish", "sos", "complete", "cancel", "dispute",
+           "refund")
+
+
+class OrderMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FixedClock()
+        self.platform = Platform.in_memory(clock=self.clock, ids=SequentialIdGenerator(), hasher=fast_hasher())
+        kit = Kit(self.platform, self.clock)
+        self.shop = catalogue(self.platform)
+        therapist, rival = kit.therapist(), kit.therapist()
+        for person in (therapist, rival):
+            make_public(self.platform, person.account_id, self.shop)
+        self.therapist_id = therapist.account_id
+        self.actors: dict[str, Actor] = {
+            "customer": kit.customer_by_phone().actor, "stranger": kit.customer_by_phone().actor,
+            "therapist": therapist.actor, "rival": rival.actor, "support": kit.support().actor, "system": SYSTEM}
+        self.orders: list[str] = []
+
+    def _orders(self) -> dict[str, Order]:
+        return dict(self.platform.deps.uow().__dict__["_store"].tables.orders)  # type: ignore[no-any-return]
+
+    def _attempt(self, call: Any) -> None:
+        before = self._orders()
+        try:
+            call()
+        except MassageError:
+            assert self._orders() == before, "a refused action changed an order"
+
+    @rule(who=st.sampled_from(ACTORS), slot=st.integers(0, 3), service=st.booleans())
+    def book(self, who: str, slot: int, service: bool) -> None:
+        def go() -> None:
+            view = self.platform.orders.book(self.actors[who], therapist=self.therapist_id,
+                                             service=self.shop.tuina if service else self.shop.spa,
+                                             start=START.add(hours=2 * slot), lat=LAT, lng=LNG)
+            self.orders.append(view.id)
+        self._attempt(go)
+
+    @rule(data=st.data())
+    def pay(self, data: st.DataObject) -> None:
+        if not self.orders:
+            return
+        order = data.draw(st.sampled_from(self.orders))
+        if gateway(self.platform).query(order).status is not PaymentStatus.PENDING:
+            return
+        headers, body = gateway(self.platform).simulate_payment(order)
+        self._attempt(lambda: self.platform.orders.payment_callback(headers, body))
+        self._attempt(lambda: self.platform.orders.payment_callback(headers, body))  # a replay
+
+    @rule(data=st.data(), who=st.sampled_from(ACTORS), action=st.sampled_from(ACTIONS))
+    def act(self, data: st.DataObject, who: str, action: str) -> None:
+        if not self.orders:
+            return
+        order = data.draw(st.sampled_from(self.orders))
+        args: tuple[Any, ...] = {"reject": ("too far",), "dispute": ("too short",), "sos": ("help",),
+                                 "refund": (data.draw(st.integers(1, 30_000)),)}.get(action, ())
+        self._attempt(lambda: getattr(self.platform.orders, action)(self.actors[who], order, *args))
+
+    @rule(minutes=st.integers(1, 40))
+    def wait(self, minutes: int) -> None:
+        if self.clock.now() + dt.timedelta(minutes=minutes) < START.subtract(hours=2):
+            self.clock.advance(dt.timedelta(minutes=minutes))
+
+    @invariant()
+    def orders_are_legal_and_balanced(self) -> None:
+        table = order_transitions()
+        now = self.clock.now()
+        live = {r.reference for r in self.platform.schedules.reservations(
+            SYSTEM, self.therapist_id, start=START.subtract(days=1), end=START.add(days=1))}
+        window = dt.timedelta(minutes=self.platform.deps.policies.payment_window_minutes)
+        holding = set()
+        for order in self._orders().values():
+            assert isinstance(order.state, OrderState)
+            for step in order.timeline[1:]:
+                assert step.from_state is not None
+                target, parties = table[(step.from_state, step.action)]
+                assert step.to_state is target and step.party in parties
+            assert order.paid == order.refunded + order.retained and not order.retained.is_negative
+            record = gateway(self.platform).query(order.id)
+            captured = record.amount.fen if record.status is PaymentStatus.PAID else 0
+            assert captured - record.refunded.fen == order.retained.fen
+            lapsed = order.state is OrderState.PENDING_PAYMENT and now >= order.placed_at + window
+            if order.holds_therapist_time and order.therapist_id == self.therapist_id and not lapsed:
+                holding.add(order.id)
+        assert live == holding
+
+
+OrderMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=30, deadline=None,
+                                          suppress_health_check=[HealthCheck.too_slow])
+TestOrderMachine = OrderMachine.TestCase
