@@ -8,9 +8,11 @@ from pathlib import Path
 import click
 
 from massage_cli.context import CliContext
+from massage_cli.demo_orders import ShiftedClock, order_story
 from massage_cli.demo_therapists import therapist_story
 from massage_core.adapters.crypto.keyring import KeyRing
 from massage_core.adapters.memory.identity import SandboxIdentityProvider
+from massage_core.adapters.memory.payments import SandboxPaymentGateway
 from massage_core.adapters.memory.sms import SandboxCodeSender
 from massage_core.adapters.sql.engine import make_engine
 from massage_core.adapters.sql.migrate import current_revision, upgrade
@@ -61,7 +63,9 @@ def demo(obj: CliContext) -> None:
     """Build sample accounts and walk through logins, privacy, suspension and the audit log."""
     ring = _prepare(obj)
     sms = SandboxCodeSender()
-    platform = Platform.from_url(obj.db_url, keyring=ring, code_sender=sms)
+    clock = ShiftedClock()
+    gateway = SandboxPaymentGateway(clock)
+    platform = Platform.from_url(obj.db_url, keyring=ring, code_sender=sms, clock=clock, payment_gateway=gateway)
     wechat = platform.deps.identity_provider
     assert isinstance(wechat, SandboxIdentityProvider)
     try:
@@ -119,7 +123,8 @@ def demo(obj: CliContext) -> None:
         platform.users.reactivate(admin, wang.account_id)
         say("support", "after review Wang Wei is reactivated")
 
-        therapist_story(platform, admin, sms, say)
+        therapist, service = therapist_story(platform, admin, sms, say)
+        order_story(platform, li.actor, therapist, service, clock, gateway, say)
 
         report = platform.audit.verify(admin)
         say("audit", f"operation log verified: {report.checked} entries, chain "

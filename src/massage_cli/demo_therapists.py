@@ -52,8 +52,10 @@ def _catalogue(platform: Platform, admin: Actor, say: Callable[[str, str], None]
 
 
 def therapist_story(platform: Platform, admin: Actor, sms: SandboxCodeSender,
-                    say: Callable[[str, str], None]) -> None:
-    """Admin sets up the catalogue; a therapist registers, is vetted through every step, and goes public."""
+                    say: Callable[[str, str], None]) -> tuple[Actor, str]:
+    """Admin sets up the catalogue; a therapist registers, is vetted through every step, and goes public.
+
+    Returns the vetted therapist (as she acts now) and the Tuina service id, for the orders chapter."""
     services = _catalogue(platform, admin, say)
     phone = f"138 {secrets.randbelow(10**4):04d} {secrets.randbelow(10**4):04d}"
     platform.accounts.request_login_code(phone)
@@ -83,11 +85,11 @@ def therapist_story(platform: Platform, admin: Actor, sms: SandboxCodeSender,
     say("public", f"customers now see {card.name} ({card.gender}, {card.years_experience} years, {card.level}) "
         f"near ({card.area_lat}, {card.area_lng}); {tuina.name} with her costs {tuina.price_for(card.level or '')}")
     say("public", f"{len(p.list_public(Actor.anonymous(), limit=500))} therapists are visible in the directory")
-    _schedule_and_search(platform, login.token, login.account_id, services[0], say)
+    return _schedule_and_search(platform, login.token, login.account_id, services[0], say), services[0]
 
 
 def _schedule_and_search(platform: Platform, token: str, therapist_id: str, service: str,
-                         say: Callable[[str, str], None]) -> None:
+                         say: Callable[[str, str], None]) -> Actor:
     """The therapist publishes weekly hours; a customer near People's Square searches and finds her."""
     me = platform.accounts.authenticate(token)  # the therapist role came with the approval
     week = {day: [("09:00", "13:00"), ("14:00", "21:00")] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
@@ -102,3 +104,4 @@ def _schedule_and_search(platform: Platform, token: str, therapist_id: str, serv
     where = f"{found.distance_m} m away, {found.price} for 60 min" if found else "not found (unexpected)"
     say("search", f"a customer 1.2 km north-east asks who offers Tuina within 5 km, free at {at:%a %H:%M}: "
         f"{page.total} therapist(s); Chen Jing is {where}")
+    return me

@@ -56,6 +56,12 @@ def _register() -> None:
     from massage_cli import commands_coupons
 
     cli.add_command(commands_coupons.coupons)
+    from massage_cli import commands_jobs
+
+    cli.add_command(commands_jobs.jobs)
+    from massage_cli import commands_orders
+
+    cli.add_command(commands_orders.orders)
 
 
 _register()

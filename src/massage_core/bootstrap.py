@@ -36,6 +36,7 @@ from massage_core.services.search import SearchService
 from massage_core.services.users import UsersService
 from massage_core.services.catalog import CatalogService
 from massage_core.services.coupons import CouponsService
+from massage_core.services.jobs import JobsService
 from massage_core.services.media import MediaService
 from massage_core.services.orders import OrdersService
 from massage_core.services.therapists import TherapistsService
@@ -69,6 +70,7 @@ class Platform:
         self.search = SearchService(deps)
         self.orders = OrdersService(deps)
         self.coupons = CouponsService(deps)
+        self.jobs = JobsService(deps)
 
     @classmethod
     def in_memory(

@@ -108,6 +108,11 @@ def test_demo_on_a_missing_database_then_again(env: dict[str, str]) -> None:
     assert "a superadmin exists already" in second.output
     assert "Wang Wei logged in with email and password" in second.output
     assert "Chen Jing is" in second.output and " m away, ¥" in second.output
+    for text in ("[quote] Li Na asks for a quote for Chen Jing", "service ¥258.00", "is pending_payment",
+                 "-> awaiting_acceptance; a replayed callback changes nothing (unchanged",
+                 "-> in_service -> finished -> completed", "cancels 2 hours before: the policy refunds ¥129.00, "
+                 "pays Chen Jing ¥103.20 and keeps ¥25.80 -> refunded", "refunded ¥129.00, net ¥387.00"):
+        assert text in first.output and text in second.output, text
 
 
 def test_installed_command_runs(env: dict[str, str]) -> None:

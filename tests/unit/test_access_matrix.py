@@ -34,7 +34,7 @@ PASSWORD = "Blue-Harbour-Lantern-42"
 NEW_PASSWORD = "Quiet-Meadow-Compass-77"
 
 SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules", "search",
-            "coupons", "orders")
+            "coupons", "orders", "jobs")
 KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
 ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
 
@@ -356,6 +356,8 @@ MATRIX: dict[str, Entry] = {
     "orders.list_mine": Entry(mo.mine("list_mine"), granted("customer", "therapist", system=NO_ACCOUNT)),
     "orders.spending": Entry(mo.mine("spending"), granted("customer", system=NO_ACCOUNT)),
     "orders.list_all": Entry(mo.mine("list_all"), granted(*mo.MANAGERS)),
+    # jobs: the timers, run by the system (cron) or a superadmin (decision 21)
+    "jobs.run_due": Entry(lambda c: call(c.p.jobs.run_due, c.actor), granted("superadmin", "system")),
     # -- later contexts add their entries above this line --
 }
 

@@ -53,6 +53,7 @@ class Permission(enum.StrEnum):
     ORDERS_SERVE = "orders.serve"
     ORDERS_READ = "orders.read"
     ORDERS_MANAGE = "orders.manage"
+    JOBS_RUN = "jobs.run"
 
 
 def role_permissions(role: Role) -> frozenset[Permission]:
@@ -80,7 +81,7 @@ def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
                                       Permission.THERAPISTS_READ, Permission.SCHEDULES_READ}),
         AdminRole.SUPERADMIN: support
         | frozenset({Permission.ROLES_MANAGE, Permission.AUDIT_READ, Permission.KEYS_MANAGE,
-                     Permission.CATALOG_MANAGE}),
+                     Permission.CATALOG_MANAGE, Permission.JOBS_RUN}),
     }
     return table[admin_role]
 

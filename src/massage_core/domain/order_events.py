@@ -58,3 +58,10 @@ class OrderRefunded(OrderEvent):
 @frozen
 class SosRaised(OrderEvent):
     """The therapist asked for help during a visit: an urgent admin alert and an audit entry follow."""
+
+
+@frozen
+class OrderReminded(OrderEvent):
+    """The visit starts within ``lead_minutes``: remind the customer and the therapist (decision 0021)."""
+
+    lead_minutes: int

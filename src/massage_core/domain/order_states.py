@@ -11,6 +11,7 @@
     finished / completed ──dispute──▶ disputed ──refund──▶ refunded
     disputed ──dismiss_dispute──▶ completed
     departed / arrived / in_service ──sos──▶ (the same state; an urgent event)
+    accepted ──remind──▶ (the same state; the system's reminder before the start, decision 0021)
 
 What each state means (decision 0016 has the full reasoning):
 
@@ -88,6 +89,7 @@ class OrderAction(enum.StrEnum):
     DISMISS_DISPUTE = "dismiss_dispute"
     REFUND = "refund"
     SOS = "sos"
+    REMIND = "remind"
 
 
 class OrderParty(enum.StrEnum):
@@ -137,6 +139,7 @@ def order_transitions() -> dict[tuple[OrderState, OrderAction], Step]:
     table[(s.ARRIVED, a.MARK_NO_SHOW)] = (s.NO_SHOW, therapist | admin)
     for visiting in (s.DEPARTED, s.ARRIVED, s.IN_SERVICE):
         table[(visiting, a.SOS)] = (visiting, therapist)
+    table[(s.ACCEPTED, a.REMIND)] = (s.ACCEPTED, system)
     return table
 
 

@@ -37,6 +37,7 @@ from massage_core.domain.order_events import (
     OrderPaid,
     OrderPlaced,
     OrderRefunded,
+    OrderReminded,
     OrderSettled,
     OrderTransitioned,
     SosRaised,
@@ -256,6 +257,21 @@ class Order:
         """The therapist asks for help during a visit: the state stays, an urgent event is recorded."""
         target = self._check(OrderAction.SOS, who)
         return self._step(OrderAction.SOS, who, now, target, _text(note, "note", required=False), SosRaised)
+
+    def remind(self, who: Who, now: Instant, lead_minutes: int) -> Order:
+        """The system reminds both sides that the visit starts within ``lead_minutes`` (an accepted order; the
+        state stays).  Which reminders are due and that each is sent once is the timers' rule
+        (``reminded_leads``); ValidationError ``order.lead`` unless 1 <= lead_minutes <= 10080."""
+        target = self._check(OrderAction.REMIND, who)
+        if isinstance(lead_minutes, bool) or not isinstance(lead_minutes, int) or not 1 <= lead_minutes <= 10_080:
+            raise ValidationError("a reminder lead is 1..10080 minutes", code="order.lead", field="lead_minutes")
+        return self._step(OrderAction.REMIND, who, now, target, str(lead_minutes),
+                          functools.partial(OrderReminded, lead_minutes=lead_minutes))
+
+    @property
+    def reminded_leads(self) -> frozenset[int]:
+        """The lead times (minutes) of the reminders already recorded in the timeline."""
+        return frozenset(int(s.note) for s in self.timeline if s.action is OrderAction.REMIND and s.note.isdigit())
 
     def clear_events(self) -> Order:
         """The same order with its pending events taken away (after the UoW collected them)."""

@@ -40,6 +40,9 @@ class Policies:
     pricing: PricingPolicy = PricingPolicy()
     cancellation: CancellationPolicy = CancellationPolicy()
     payment_window_minutes: int = 15
+    acceptance_timeout_minutes: int = 10
+    auto_complete_hours: int = 24
+    reminder_leads_minutes: tuple[int, ...] = (120, 30)
 
 
 @frozen

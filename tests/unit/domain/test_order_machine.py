@@ -48,6 +48,7 @@ MODEL: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
     "redispatching": {"redispatch": ("awaiting_acceptance", frozenset({S, A})),
                       "cancel": ("cancelled", frozenset({C, A, S}))},
     "accepted": {"depart": ("departed", frozenset({T})), "cancel": ("cancelled", frozenset({C, T, A})),
+                 "remind": ("accepted", frozenset({S})),
                  "mark_no_show": ("no_show", frozenset({C, A}))},
     "departed": {"arrive": ("arrived", frozenset({T})), "cancel": ("cancelled", frozenset({C, T, A})),
                  "mark_no_show": ("no_show", frozenset({C, A})), "sos": ("departed", frozenset({T}))},
@@ -108,6 +109,7 @@ def fire(order: Order, action: str, by: Who, now: Instant, *, target: AccountId 
         "dismiss_dispute": lambda: order.dismiss_dispute(by, now, "full time served"),
         "refund": lambda: order.refund(by, now, amount),
         "sos": lambda: order.sos(by, now, "help"),
+        "remind": lambda: order.remind(by, now, 30),
     }
     return calls[action]()
 

@@ -39,6 +39,7 @@ _STEPS_OF = (
     .order_by(_s.c.order_id, _s.c.position)
 )
 _STEP_COUNT = select(func.count()).select_from(_s).where(_s.c.order_id == bindparam("p_id"))
+_VERSION = select(_o.c.version).where(_o.c.id == bindparam("p_id"))
 _NEWEST = (_o.c.placed_at.desc(), _o.c.id.desc())
 
 
@@ -126,10 +127,17 @@ class SqlOrderRepository(OrderRepository):
 
     def get(self, order_id: OrderId) -> Order:
         """The order and its timeline, or NotFound."""
-        row = self._conn.execute(_BY_ID, {"p_id": order_id}).first()
-        if row is None:
-            raise NotFound("order", order_id)
-        return self._load([row])[0]
+        while True:
+            row = self._conn.execute(_BY_ID, {"p_id": order_id}).first()
+            if row is None:
+                raise NotFound("order", order_id)
+            order = self._load([row])[0]
+            # Under READ COMMITTED (PostgreSQL) every statement has its own snapshot: a save committed between
+            # the row and its steps would pair an old row with a newer timeline.  Same version after the steps
+            # means no save came in between (SQLite units are serialised, so it never happens there).
+            if self._conn.dialect.name != "postgresql" or \
+                    self._conn.execute(_VERSION, {"p_id": order_id}).scalar_one_or_none() == row.version:
+                return order
 
     def save(self, order: Order) -> Order:
         """Update where the stored version is ``order.version``; append the new timeline steps."""

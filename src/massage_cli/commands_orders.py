@@ -1,0 +1,110 @@
+"""``massage orders``: list every order, show one with its timeline, cancel and refund as an admin."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from massage_cli.context import CliContext
+from massage_cli.output import emit, emit_one
+from massage_core.domain.money import Money
+from massage_core.domain.order_states import OrderState, OrderStep
+from massage_core.services.order_views import OrderView
+
+LIST_COLUMNS = ["id", "state", "customer_status", "customer_id", "therapist_id", "service_id", "start", "total",
+                "paid", "refunded", "placed_at"]
+TIMELINE_COLUMNS = ["at", "action", "party", "actor", "from_state", "to_state", "note"]
+
+
+def _row(view: OrderView) -> dict[str, Any]:
+    return {"id": view.id, "state": view.state.value, "customer_status": view.customer_status.value,
+            "customer_id": view.customer_id, "therapist_id": view.therapist_id, "service_id": view.service_id,
+            "start": view.start, "total": view.total, "paid": view.paid, "refunded": view.refunded,
+            "placed_at": view.placed_at}
+
+
+def _details(view: OrderView) -> dict[str, Any]:
+    details = {**_row(view), "end": view.end, "retained": view.retained, "refund_due": view.refund_due,
+               "allowed": [a.value for a in view.allowed], "version": view.version}
+    if view.settlement is not None:
+        details.update(settlement=view.settlement.cause.value, settlement_refund=view.settlement.refund,
+                       settlement_therapist=view.settlement.therapist_compensation,
+                       settlement_platform=view.settlement.platform_retained)
+    return details
+
+
+def _step(step: OrderStep) -> dict[str, Any]:
+    return {"at": step.at, "action": step.action.value, "party": step.party.value, "actor": step.actor,
+            "from_state": step.from_state.value if step.from_state is not None else None,
+            "to_state": step.to_state.value, "note": step.note}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+@click.group()
+def orders() -> None:
+    """Orders (support and superadmins): list, show with timeline, cancel, refund."""
+
+
+@orders.command("list")
+@click.option("--state", type=click.Choice([s.value for s in OrderState]), default=None,
+              help="Only orders in this state.")
+@click.option("--offset", default=0, show_default=True)
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def list_orders(obj: CliContext, state: str | None, offset: int, limit: int) -> None:
+    """Every order, newest first."""
+    page = obj.platform().orders.list_all(obj.actor(), state, offset=offset, limit=limit)
+    emit([_row(v) for v in page.orders], LIST_COLUMNS, obj.output)
+
+
+@orders.command("show")
+@click.argument("order_id")
+@click.pass_obj
+def show(obj: CliContext, order_id: str) -> None:
+    """One order: details, the cancellation settlement if any, and its timeline."""
+    view = obj.platform().orders.get(obj.actor(), order_id)
+    details, steps = _details(view), [_step(s) for s in view.timeline]
+    if obj.output == "json":
+        document = {k: _plain(v) for k, v in details.items()}
+        document["timeline"] = [{k: _plain(v) for k, v in s.items()} for s in steps]
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    emit_one(details, obj.output)
+    click.echo("")
+    emit(steps, TIMELINE_COLUMNS, obj.output)
+
+
+@orders.command("cancel")
+@click.argument("order_id")
+@click.option("--reason", required=True, help="Why the platform cancels (recorded in the timeline).")
+@click.pass_obj
+def cancel(obj: CliContext, order_id: str, reason: str) -> None:
+    """Cancel an order as the platform: the policy settles the split and the refund goes back at once."""
+    view = obj.platform().orders.cancel(obj.actor(), order_id, reason)
+    line = f"{view.id} cancelled -> {view.state.value}; refunded {view.refunded} of {view.paid} paid"
+    if view.settlement is not None and view.paid.fen > 0:
+        line += (f" (therapist {view.settlement.therapist_compensation}, platform "
+                 f"{view.settlement.platform_retained})")
+    click.echo(line)
+
+
+@orders.command("refund")
+@click.argument("order_id")
+@click.option("--amount", default=None, help="Yuan to refund, e.g. 120.50 (default: all that is retained).")
+@click.pass_obj
+def refund(obj: CliContext, order_id: str, amount: str | None) -> None:
+    """Refund a disputed order, or retry the refund due of a cancelled one."""
+    money = Money.parse_yuan(amount) if amount is not None else None
+    view = obj.platform().orders.refund(obj.actor(), order_id, money)
+    click.echo(f"{view.id} {view.state.value}; refunded {view.refunded} of {view.paid} paid")

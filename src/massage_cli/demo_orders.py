@@ -1,0 +1,90 @@
+"""The orders chapter of ``massage demo``: quote, book, pay, serve and complete; a late cancellation; spending.
+
+Rerunnable on the same database: every run books the fresh therapist of the catalogue chapter at her free
+slots.  The cancellation "two hours before" moves the demo's clock forward for that one step (the clock
+wraps the system clock with an offset, and goes back to real time afterwards).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pendulum
+
+from massage_core.adapters.memory.payments import SandboxPaymentGateway
+from massage_core.bootstrap import Platform
+from massage_core.domain.access import Actor
+from massage_core.domain.time import Instant, local
+from massage_core.ports.clock import Clock
+
+LAT, LNG = 31.2400, 121.4800  # the customer's flat, 1.2 km north-east of People's Square
+
+
+class ShiftedClock(Clock):
+    """The system clock plus an offset the demo may move forward to play a later moment."""
+
+    def __init__(self) -> None:
+        self._offset = dt.timedelta(0)
+
+    def now(self) -> Instant:
+        """The current instant in UTC, shifted."""
+        return pendulum.now("UTC") + self._offset
+
+    def jump_to(self, when: Instant) -> None:
+        """Make ``when`` the current instant (the clock keeps ticking from there)."""
+        self._offset = when - pendulum.now("UTC")
+
+    def reset(self) -> None:
+        """Back to real time."""
+        self._offset = dt.timedelta(0)
+
+
+def _free_starts(platform: Platform, therapist_id: str, minutes: int) -> list[Instant]:
+    today = pendulum.now("Asia/Shanghai").date()
+    slots = platform.schedules.free_slots(Actor.anonymous(), therapist_id, minutes, today,
+                                          today + dt.timedelta(days=6))
+    return [s.start for s in slots.slots]
+
+
+def order_story(platform: Platform, customer: Actor, therapist: Actor, service: str, clock: ShiftedClock,
+                gateway: SandboxPaymentGateway, say: Callable[[str, str], None]) -> None:
+    """Li Na books Chen Jing, pays through the sandbox, gets her massage; a second booking is cancelled late."""
+    assert therapist.account_id is not None
+    orders, tid = platform.orders, therapist.account_id
+    minutes = platform.catalog.service(Actor.anonymous(), service).duration_minutes
+    first = _free_starts(platform, tid, minutes)[0]
+    quote = orders.quote(customer, therapist=tid, service=service, start=first, lat=LAT, lng=LNG)
+    items = ", ".join(f"{line.kind.value} {line.amount}" for line in quote.lines)
+    say("quote", f"Li Na asks for a quote for Chen Jing at {local(first):%a %H:%M} ({quote.distance_m} m away): "
+        f"{items} = {quote.total}, valid until {local(quote.valid_until):%H:%M}")
+    booked = orders.book(customer, therapist=tid, service=service, start=first, lat=LAT, lng=LNG)
+    say("order", f"she books: order {booked.id} is {booked.state.value}; her time is held while she pays")
+    headers, body = gateway.simulate_payment(booked.id)
+    paid = orders.payment_callback(headers, body)
+    again = orders.payment_callback(*gateway.simulate_payment(booked.id))
+    say("payment", f"the sandbox gateway's signed callback paid {paid.paid} -> {paid.state.value}; a replayed "
+        f"callback changes nothing ({'unchanged' if again == paid else 'CHANGED'}, still version {again.version})")
+    for step in (orders.accept, orders.depart, orders.arrive, orders.start, orders.finish):
+        step(therapist, booked.id)
+    done = orders.complete(customer, booked.id)
+    say("service", "Chen Jing accepts, departs, arrives, starts and finishes; Li Na confirms: "
+        + " -> ".join(s.to_state.value for s in done.timeline))
+
+    second = next(s for s in _free_starts(platform, tid, minutes) if s > first + dt.timedelta(hours=3))
+    later = orders.book(customer, therapist=tid, service=service, start=second, lat=LAT, lng=LNG)
+    orders.payment_callback(*gateway.simulate_payment(later.id))
+    orders.accept(therapist, later.id)
+    clock.jump_to(second - dt.timedelta(hours=2))
+    try:
+        cancelled = orders.cancel(customer, later.id, "a meeting came up")
+    finally:
+        clock.reset()
+    split = cancelled.settlement
+    assert split is not None
+    say("cancel", f"Li Na books {local(second):%a %H:%M} too, pays {cancelled.paid}, and cancels 2 hours before: "
+        f"the policy refunds {split.refund}, pays Chen Jing {split.therapist_compensation} and keeps "
+        f"{split.platform_retained} -> {cancelled.state.value}")
+    spent = orders.spending(customer)
+    say("spending", f"Li Na's spending: paid {spent.paid} over {spent.orders} order(s), refunded {spent.refunded}, "
+        f"net {spent.net}")

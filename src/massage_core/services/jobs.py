@@ -1,0 +1,209 @@
+"""Timers (P1): ``platform.jobs.run_due`` fires what is due by the Clock (decision 0021).
+
+One run goes through five rules, each order in its own unit of work:
+
+* ``expire_payment``: unpaid orders older than ``Policies.payment_window_minutes`` are closed at the gateway,
+  then expired by the system; the therapist's hold is released and a coupon redemption restored.  When the
+  gateway says the payment went through meanwhile (``payment.already_paid``), the order is left alone for the
+  payment callback, which is on its way (counted as skipped).
+* ``acceptance_timeout``: paid offers nobody accepted within ``acceptance_timeout_minutes`` are rejected by the
+  system; with no dispatch strategy yet nobody is left, so the order is cancelled and refunded in full: the
+  same code path as a therapist's rejection (``OrderFlows._nobody_left``).
+* ``auto_complete``: finished visits older than ``auto_complete_hours`` are completed by the system.
+* ``expired_badges``: ``therapists.suspend_expired_badges`` with the same actor.
+* ``reminders``: accepted orders whose start is within one of ``reminder_leads_minutes`` get a ``remind`` step
+  (an SOS-like step that keeps the state) and an ``OrderReminded`` event, once per lead time; the timeline is
+  the record, so a rerun emits nothing.
+
+Safe to run twice at once: each order is re-read and re-checked in its own unit of work, and the order's
+version check lets one of two concurrent saves win; the loser (Conflict ``conflict.stale``), an order no
+longer due, and a gateway refusal (PaymentError: nothing stored, the next run retries) count as skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from attrs import frozen
+
+from massage_core.domain.access import Actor, Permission
+from massage_core.domain.errors import Conflict, MassageError, PaymentError, ValidationError
+from massage_core.domain.order_states import OrderId, OrderState, Who
+from massage_core.domain.orders import Order
+from massage_core.domain.time import Instant
+from massage_core.ports.orders import entered_state_at
+from massage_core.ports.unit_of_work import UnitOfWork
+from massage_core.services.base import Dependencies
+from massage_core.services.order_payments import OrderFlows
+from massage_core.services.therapists import TherapistsService
+
+Fire = Callable[[UnitOfWork, Order, Instant], Order | None]
+"""One rule on one freshly loaded order: the changed order, or None when it is not to fire after all."""
+
+PAGE = 200
+
+
+@frozen
+class RuleCount:
+    """What one rule did in a run: ``fired`` changes, and ``skipped`` orders found due that another run (or
+    the payment callback) handled first, or whose gateway call failed (retried by the next run)."""
+
+    fired: int = 0
+    skipped: int = 0
+
+
+@frozen
+class DueReport:
+    """The counts of one ``run_due``, per rule, and the time the run used."""
+
+    at: Instant
+    expire_payment: RuleCount
+    acceptance_timeout: RuleCount
+    auto_complete: RuleCount
+    expired_badges: RuleCount
+    reminders: RuleCount
+
+    def rules(self) -> dict[str, RuleCount]:
+        """Rule name -> counts, in the order the run applies them."""
+        return {"expire_payment": self.expire_payment, "acceptance_timeout": self.acceptance_timeout,
+                "auto_complete": self.auto_complete, "expired_badges": self.expired_badges,
+                "reminders": self.reminders}
+
+    @property
+    def fired(self) -> int:
+        return sum(count.fired for count in self.rules().values())
+
+
+class JobsService(OrderFlows):
+    """``platform.jobs``: see the module docstring."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        super().__init__(deps)
+        self._therapists = TherapistsService(deps)
+
+    def run_due(self, actor: Actor, *, limit_per_rule: int = 500) -> DueReport:
+        """Fire every due timer once (the system actor from cron, or a superadmin: ``jobs.run``).
+
+        At most ``limit_per_rule`` orders per rule (the oldest first; the next run takes the rest).  Returns a
+        ``DueReport``.  Raises PermissionDenied (audited) and ValidationError ``jobs.limit`` (not 1..10000).
+        A run by an admin is audited with its counts.
+        """
+        self._require(actor, Permission.JOBS_RUN, "jobs.run_due", "jobs")
+        if isinstance(limit_per_rule, bool) or not isinstance(limit_per_rule, int) or not 1 <= limit_per_rule <= 10_000:
+            raise ValidationError("limit_per_rule must be 1..10000", code="jobs.limit", field="limit_per_rule")
+        now = self._now()
+        policies = self._deps.policies
+        limit = limit_per_rule
+        expired = self._each(OrderState.PENDING_PAYMENT, now - dt.timedelta(minutes=policies.payment_window_minutes),
+                             now, limit, self._expire)
+        timed_out = self._each(OrderState.AWAITING_ACCEPTANCE,
+                               now - dt.timedelta(minutes=policies.acceptance_timeout_minutes), now, limit,
+                               self._time_out)
+        completed = self._each(OrderState.FINISHED, now - dt.timedelta(hours=policies.auto_complete_hours), now, limit,
+                               lambda uow, order, at: order.complete(Who.system(), at))
+        badges = RuleCount(fired=len(self._therapists.suspend_expired_badges(actor)))
+        reminders = self._reminders(now, limit)
+        report = DueReport(now, expired, timed_out, completed, badges, reminders)
+        if not actor.is_system:
+            with self._uow() as uow:
+                self._audit_ok(uow, actor, "jobs.run_due", "jobs", now,
+                               **{name: f"{c.fired}/{c.skipped}" for name, c in report.rules().items()})
+                uow.commit()
+        return report
+
+    # -- one rule, one order at a time ---------------------------------------------------------------
+
+    def _each(self, state: OrderState, cutoff: Instant, now: Instant, limit: int, fire: Fire) -> RuleCount:
+        with self._uow() as uow:
+            due = [order.id for order in uow.orders.due(state, cutoff, limit=limit)]
+
+        def still_due(order: Order) -> bool:
+            return order.state is state and entered_state_at(order) < cutoff
+
+        fired = sum(self._one(oid, now, still_due, fire) for oid in due)
+        return RuleCount(fired, len(due) - fired)
+
+    def _one(self, oid: OrderId, now: Instant, still_due: Callable[[Order], bool], fire: Fire) -> bool:
+        """Re-read the order, re-check it, fire, keep the therapist's time in line, save, commit: True when it
+        fired; False when it was no longer due or another run saved first."""
+        try:
+            with self._uow() as uow:
+                order = uow.orders.get(oid)
+                if not still_due(order):
+                    return False
+                changed = fire(uow, order, now)
+                if changed is None:
+                    return False
+                self._follow_time(uow, order, changed, now)
+                uow.record(changed.events)
+                uow.orders.save(changed)
+                uow.commit()
+        except Conflict as clash:
+            if clash.code != "conflict.stale":
+                raise
+            return False
+        except PaymentError:
+            return False  # the gateway refused a refund: nothing stored, the next run retries
+        return True
+
+    # -- the rules -----------------------------------------------------------------------------------
+
+    def _expire(self, uow: UnitOfWork, order: Order, now: Instant) -> Order | None:
+        """Close the payment first: when it was paid meanwhile, the callback will move the order."""
+        try:
+            self._gateway.close(order.id)
+        except MassageError as refused:
+            if refused.code == "payment.already_paid":
+                return None
+            # No payment at the gateway, or the gateway is unreachable: expire anyway.  A payment that still
+            # arrives is refunded in full by the callback (the order is no longer payable).
+        expired = order.expire_payment(Who.system(), now)
+        uow.coupons.restore(order.id)
+        return expired
+
+    def _time_out(self, uow: UnitOfWork, order: Order, now: Instant) -> Order:
+        """The system withdraws the offer; with nobody left it cancels and refunds (as ``orders.reject``)."""
+        return self._nobody_left(order.reject(Who.system(), now), now)
+
+    def _reminders(self, now: Instant, limit: int) -> RuleCount:
+        leads = sorted(set(self._deps.policies.reminder_leads_minutes))
+        if not leads:
+            return RuleCount()
+        horizon = now + dt.timedelta(minutes=leads[-1])
+        due: list[OrderId] = []
+        offset = 0
+        with self._uow() as uow:
+            while len(due) < limit:
+                page = uow.orders.list_by_state([OrderState.ACCEPTED], offset=offset, limit=PAGE)
+                due += [o.id for o in page if now < o.scheduled.start <= horizon and _lead_due(o, now, leads)]
+                if len(page) < PAGE:
+                    break
+                offset += PAGE
+        due = due[:limit]
+
+        def still_due(order: Order) -> bool:
+            return order.state is OrderState.ACCEPTED and _lead_due(order, now, leads) is not None
+
+        def fire(uow: UnitOfWork, order: Order, at: Instant) -> Order | None:
+            lead = _lead_due(order, at, leads)
+            return None if lead is None else order.remind(Who.system(), at, lead)
+
+        fired = sum(self._one(oid, now, still_due, fire) for oid in due)
+        return RuleCount(fired, len(due) - fired)
+
+
+def _lead_due(order: Order, now: Instant, leads: list[int]) -> int | None:
+    """The reminder to send now: the smallest lead whose moment has come, unless a reminder with that lead or a
+    smaller one is already in the timeline (an order accepted 20 minutes before the start gets only the 30-minute
+    reminder, never a late 120-minute one)."""
+    start = order.scheduled.start
+    if not now < start:
+        return None
+    reached = [lead for lead in leads if start - dt.timedelta(minutes=lead) <= now]
+    if not reached:
+        return None
+    lead = min(reached)
+    if any(sent <= lead for sent in order.reminded_leads):
+        return None
+    return lead
