@@ -28,6 +28,7 @@ from sqlalchemy import event
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from massage_core.adapters.crypto.keyring import KeyRing  # noqa: E402
+from throwaway_postgres import throwaway_postgres  # noqa: E402
 from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher  # noqa: E402
 from massage_core.adapters.memory.clock import FixedClock  # noqa: E402
 from massage_core.adapters.memory.payments import SandboxPaymentGateway  # noqa: E402
@@ -185,27 +186,11 @@ def bench_sqlite(count: int) -> None:
 
 
 def bench_postgres(count: int) -> None:
-    try:
+    with throwaway_postgres("order lifecycles", ("bench", "raw")) as server:
+        if server is None:
+            return
         import psycopg
 
-        from postgres_server import PostgresServer, PostgresUnavailable, find_bindir
-
-        find_bindir()
-    except (ImportError, Exception) as exc:  # PostgresUnavailable or no psycopg
-        print(f"order lifecycles, PostgreSQL: skipped ({exc})")
-        return
-    server = PostgresServer()
-    try:
-        server.start()
-    except (PostgresUnavailable, RuntimeError) as exc:
-        print(f"order lifecycles, PostgreSQL: skipped ({exc})")
-        server.stop()
-        return
-    try:
-        with psycopg.connect(f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres",
-                             autocommit=True) as admin:
-            admin.execute("CREATE DATABASE bench")
-            admin.execute("CREATE DATABASE raw")
         url = server.url("bench")
         upgrade(url)
         print(f"order lifecycles, PostgreSQL 127.0.0.1, {count} sequential lifecycles")
@@ -226,8 +211,6 @@ def bench_postgres(count: int) -> None:
 
             base = rate("raw psycopg: same reads and writes", count, lifecycles(count, execute, transaction))
         print(f"  ratio raw / library: {base / lib:.1f}x (target <= 2x)")
-    finally:
-        server.stop()
 
 
 def main() -> None:

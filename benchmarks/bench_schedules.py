@@ -24,6 +24,7 @@ import pendulum
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from massage_core.adapters.crypto.keyring import KeyRing  # noqa: E402
+from throwaway_postgres import throwaway_postgres  # noqa: E402
 from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher  # noqa: E402
 from massage_core.adapters.memory.clock import FixedClock  # noqa: E402
 from massage_core.adapters.sql.migrate import upgrade  # noqa: E402
@@ -184,26 +185,11 @@ def bench_sqlite(count: int, folder: Path) -> None:
 
 
 def bench_postgres(count: int) -> None:
-    try:
+    with throwaway_postgres("reservation throughput", ("bench",)) as server:
+        if server is None:
+            return
         import psycopg
 
-        from postgres_server import PostgresServer, PostgresUnavailable, find_bindir
-
-        find_bindir()
-    except (ImportError, Exception) as exc:  # PostgresUnavailable or no psycopg
-        print(f"reservation throughput, PostgreSQL: skipped ({exc})")
-        return
-    server = PostgresServer()
-    try:
-        server.start()
-    except (PostgresUnavailable, RuntimeError) as exc:
-        print(f"reservation throughput, PostgreSQL: skipped ({exc})")
-        server.stop()
-        return
-    try:
-        with psycopg.connect(f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres",
-                             autocommit=True) as admin:
-            admin.execute("CREATE DATABASE bench")
         url = server.url("bench")
         upgrade(url)
         platform = Platform.from_url(url, keyring=KeyRing.generate(), clock=FixedClock(NOW),
@@ -227,8 +213,6 @@ def bench_postgres(count: int) -> None:
             base = rate("raw psycopg: lock, retire, insert (constraint checks)", count, raw_driver)
         print(f"  ratio library / raw driver: {lib / base:.1f}x")
         platform.close()
-    finally:
-        server.stop()
 
 
 def main() -> None:
