@@ -19,9 +19,9 @@ depends_on: str | None = ${repr(depends_on)}
 
 def upgrade() -> None:
     """Apply this revision."""
-    ${upgrades if upgrades else "raise NotImplementedError('write the upgrade')"}
+    ${upgrades if upgrades else "raise RuntimeError('this revision has no upgrade steps: write them before committing it')"}
 
 
 def downgrade() -> None:
     """Revert this revision."""
-    ${downgrades if downgrades else "raise NotImplementedError('write the downgrade')"}
+    ${downgrades if downgrades else "raise RuntimeError('this revision has no downgrade steps: write them before committing it')"}
