@@ -1,4 +1,5 @@
-"""``massage orders``: list every order, show one with its timeline, cancel and refund as an admin."""
+"""``massage orders``: list every order, show one with its timeline, cancel and refund as an admin, declare a
+no-show, dismiss a dispute, and show an order's payment records."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from massage_cli.context import CliContext
 from massage_cli.output import emit, emit_one
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import OrderState, OrderStep
-from massage_core.services.order_views import OrderView
+from massage_core.services.order_views import OrderView, PaymentEntry
 
 LIST_COLUMNS = ["id", "state", "customer_status", "customer_id", "therapist_id", "service_id", "start", "total",
                 "paid", "refunded", "placed_at"]
 TIMELINE_COLUMNS = ["at", "action", "party", "actor", "from_state", "to_state", "note"]
+PAYMENT_COLUMNS = ["kind", "amount", "at", "reference", "status"]
 
 
 def _row(view: OrderView) -> dict[str, Any]:
@@ -41,6 +43,11 @@ def _step(step: OrderStep) -> dict[str, Any]:
             "to_state": step.to_state.value, "note": step.note}
 
 
+def _entry(entry: PaymentEntry) -> dict[str, Any]:
+    return {"kind": entry.kind, "amount": entry.amount, "at": entry.at, "reference": entry.reference,
+            "status": entry.status}
+
+
 def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int)):
         return value
@@ -53,7 +60,7 @@ def _plain(value: Any) -> Any:
 
 @click.group()
 def orders() -> None:
-    """Orders (support and superadmins): list, show with timeline, cancel, refund."""
+    """Orders (support and superadmins): list, show with timeline, cancel, refund, no-show, dismiss, payments."""
 
 
 @orders.command("list")
@@ -108,3 +115,49 @@ def refund(obj: CliContext, order_id: str, amount: str | None) -> None:
     money = Money.parse_yuan(amount) if amount is not None else None
     view = obj.platform().orders.refund(obj.actor(), order_id, money)
     click.echo(f"{view.id} {view.state.value}; refunded {view.refunded} of {view.paid} paid")
+
+
+@orders.command("no-show")
+@click.argument("order_id")
+@click.pass_obj
+def no_show(obj: CliContext, order_id: str) -> None:
+    """Declare a no-show as the platform: before arrival the therapist's (full refund at once, a penalty
+    record), after it the customer's (no refund)."""
+    view = obj.platform().orders.mark_no_show(obj.actor(), order_id)
+    line = f"{view.id} no-show -> {view.state.value}; refunded {view.refunded} of {view.paid} paid"
+    if view.settlement is not None:
+        line += f" ({view.settlement.cause.value}"
+        line += f"; penalty for {view.settlement.penalty.therapist_id})" if view.settlement.penalty else ")"
+    click.echo(line)
+
+
+@orders.command("dismiss")
+@click.argument("order_id")
+@click.option("--note", required=True, help="Why the dispute is dismissed (recorded in the timeline).")
+@click.pass_obj
+def dismiss(obj: CliContext, order_id: str, note: str) -> None:
+    """Dismiss a customer's dispute: the order is completed and nothing is refunded."""
+    view = obj.platform().orders.dismiss_dispute(obj.actor(), order_id, note)
+    click.echo(f"{view.id} dispute dismissed -> {view.state.value}")
+
+
+@orders.command("payments")
+@click.argument("order_id")
+@click.pass_obj
+def payments(obj: CliContext, order_id: str) -> None:
+    """The order's payment and refunds (kind, amount, when, transaction id or refund number, status), checked
+    with the payment gateway."""
+    records = obj.platform().orders.payments(obj.actor(), order_id)
+    details = {"order": records.order_id, "total": records.total, "paid": records.paid,
+               "refunded": records.refunded, "method": records.method.value if records.method else None,
+               "gateway_status": records.gateway_status.value if records.gateway_status else None,
+               "gateway_checked": records.gateway_checked}
+    entries = [_entry(e) for e in records.entries]
+    if obj.output == "json":
+        document = {k: _plain(v) for k, v in details.items()}
+        document["entries"] = [{k: _plain(v) for k, v in e.items()} for e in entries]
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    emit_one(details, obj.output)
+    click.echo("")
+    emit(entries, PAYMENT_COLUMNS, obj.output)

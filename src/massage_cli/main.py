@@ -62,6 +62,9 @@ def _register() -> None:
     from massage_cli import commands_orders
 
     cli.add_command(commands_orders.orders)
+    from massage_cli import commands_customers
+
+    cli.add_command(commands_customers.customers)
 
 
 _register()

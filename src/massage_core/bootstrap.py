@@ -36,6 +36,7 @@ from massage_core.services.search import SearchService
 from massage_core.services.users import UsersService
 from massage_core.services.catalog import CatalogService
 from massage_core.services.coupons import CouponsService
+from massage_core.services.customers import CustomersService
 from massage_core.services.jobs import JobsService
 from massage_core.services.media import MediaService
 from massage_core.services.orders import OrdersService
@@ -53,7 +54,8 @@ class Platform:
     ``catalog`` (levels, categories, services, packages), ``therapists`` (onboarding,
     vetting, oversight, the public directory), ``media`` (therapist photos and videos),
     ``schedules`` (working hours, free slots, reservations), ``search`` (therapists near a point),
-    ``coupons`` (promotions: management, and what a coupon would take off).
+    ``coupons`` (promotions: management, and what a coupon would take off),
+    ``customers`` (a customer's own profile with health data; the back office's masked view).
     """
 
     def __init__(self, deps: Dependencies, *, engine: Any = None) -> None:
@@ -70,6 +72,7 @@ class Platform:
         self.search = SearchService(deps)
         self.orders = OrdersService(deps)
         self.coupons = CouponsService(deps)
+        self.customers = CustomersService(deps)
         self.jobs = JobsService(deps)
 
     @classmethod

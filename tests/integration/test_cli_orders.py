@@ -24,6 +24,8 @@ from massage_core.bootstrap import Platform
 from massage_core.domain.access import Actor, Role
 from massage_core.domain.ids import account_id
 from massage_core.domain.money import Money
+from massage_core.domain.payments import PaymentMethod, PaymentRequest
+from order_support import accepted, placed
 from search_support import PRICES, shop, therapist
 from storage_support import make_account
 
@@ -154,3 +156,56 @@ def test_errors_are_one_line(env: dict[str, str], token: str, orders: dict[str, 
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     after = json.loads(ok(run(env, "--format", "json", "orders", "show", orders["paid"], token=token)))
     assert after == before
+
+
+# -- no-shows, dismissed disputes and payment records (decision 23) ---------------------------------------------
+
+
+@pytest.fixture()
+def overdue(env: dict[str, str], token: str, gateway: SandboxPaymentGateway) -> str:
+    """An accepted, paid order whose visit started days ago and whose therapist never came (stored directly:
+    the booking checks refuse past times)."""
+    platform = Platform.from_url(env["MASSAGE_DB"], keyring=KeyRing.load(env["MASSAGE_KEY_FILE"]),
+                                 hasher=Argon2idPasswordHasher.for_tests())
+    customer, serving = make_account(), make_account(roles=frozenset({Role.THERAPIST}))
+    order = accepted(placed(customer.id, serving.id), serving.id)
+    with platform.deps.uow() as uow:
+        uow.accounts.add(customer)
+        uow.accounts.add(serving)
+        uow.orders.add(order)
+        uow.commit()
+    platform.close()
+    gateway.create_payment(PaymentRequest(order.id, order.total, PaymentMethod.WECHAT, "massage"))
+    gateway.simulate_payment(order.id)
+    return order.id
+
+
+def test_an_admin_declares_the_therapist_absent(env: dict[str, str], token: str, overdue: str,
+                                                gateway: SandboxPaymentGateway) -> None:
+    total = gateway.query(overdue).amount
+    line = ok(run(env, "orders", "no-show", overdue, token=token))
+    assert f"{overdue} no-show -> refunded; refunded {total} of {total} paid (therapist_no_show; penalty for" in line
+    assert gateway.query(overdue).refunded == total
+    shown = json.loads(ok(run(env, "--format", "json", "orders", "show", overdue, token=token)))
+    assert [s["action"] for s in shown["timeline"]][-2:] == ["mark_no_show", "refund"]
+    failed(run(env, "orders", "no-show", overdue, token=token), "invalid_transition")
+
+
+def test_dismiss_a_dispute_and_show_payment_records(env: dict[str, str], token: str, orders: dict[str, str],
+                                                    gateway: SandboxPaymentGateway) -> None:
+    failed(run(env, "orders", "dismiss", orders["paid"], "--note", "served", token=token), "invalid_transition")
+    failed(run(env, "orders", "dismiss", orders["disputed"], "--note", " ", token=token), "order.note")
+    dismissed = ok(run(env, "orders", "dismiss", orders["disputed"], "--note", "served in full", token=token))
+    assert f"{orders['disputed']} dispute dismissed -> completed" in dismissed
+
+    records = json.loads(ok(run(env, "--format", "json", "orders", "payments", orders["paid"], token=token)))
+    transaction = gateway.query(orders["paid"]).provider_transaction_id
+    assert (records["paid"], records["method"], records["gateway_status"]) == (str(SENIOR), "wechat", "paid")
+    assert [(e["kind"], e["amount"], e["reference"], e["status"]) for e in records["entries"]] == [
+        ("payment", str(SENIOR), transaction, "paid")]
+    ok(run(env, "orders", "cancel", orders["paid"], "--reason", "therapist unavailable", token=token))
+    table = ok(run(env, "orders", "payments", orders["paid"], token=token))
+    assert "KIND" in table and f"{orders['paid']}-r" in table and "refunded" in table
+    unpaid = json.loads(ok(run(env, "--format", "json", "orders", "payments", orders["unpaid"], token=token)))
+    assert (unpaid["entries"], unpaid["gateway_status"]) == ([], "pending")
+    failed(run(env, "orders", "payments", "ord_nope", token=token), "invalid_id")

@@ -23,6 +23,7 @@ from massage_core.domain.contact import Email, PhoneNumber
 from massage_core.domain.errors import IntegrityError
 from massage_core.domain.identity_documents import ResidentIdNumber, check_digit
 from massage_core.ports.cipher import FieldCipher
+from massage_core.domain.customers import CustomerProfile
 from catalog_support import make_profile
 from storage_support import T0, Backend, full_account, make_account, make_record, make_session, phone
 
@@ -40,6 +41,9 @@ CANARIES = {
     "device": "CanaryPhone X1 (Android 14; build CANARY42)",
     "therapist real name": "司马相如",
     "therapist id number": THERAPIST_ID17 + check_digit(THERAPIST_ID17),
+    "customer birth date": "1979-11-23",
+    "customer condition": "varicose_veins",
+    "customer health note": "CanaryNote: 骨质疏松, fell on the ice in 2019",
 }
 
 
@@ -67,6 +71,9 @@ def seed_canaries(uow_factory: Any) -> Account:
                                           ip=CANARIES["ip"], device=CANARIES["device"]))
         uow.therapists.add(make_profile(account.id, real_name=CANARIES["therapist real name"],
                                         id_number=ResidentIdNumber.parse(CANARIES["therapist id number"])))
+        uow.customers.save(CustomerProfile.declare(
+            account.id, T0, birth=CANARIES["customer birth date"], conditions=[CANARIES["customer condition"]],
+            health_note=CANARIES["customer health note"]))
         uow.commit()
     return account
 
@@ -91,6 +98,8 @@ def test_no_personal_data_in_clear_in_the_sqlite_files(tmp_path: Path) -> None:
     with SqlUnitOfWork(engine, cipher, UlidGenerator()) as uow:  # the data is there and readable
         assert uow.accounts.get(account.id).real_name == CANARIES["real name"]
         assert uow.therapists.get(account.id).real_name == CANARIES["therapist real name"]
+        profile = uow.customers.find(account.id)
+        assert profile is not None and profile.health_note == CANARIES["customer health note"]
     while_open = database_files(db_path)
     assert while_open.get("privacy.db-wal"), "the committed data should still be in the WAL"
     engine.dispose()
@@ -298,3 +307,41 @@ def test_therapist_identity_is_encrypted_bound_to_its_row_and_rotated(sql_backen
                " therapist_profiles WHERE account_id = :v) WHERE account_id = :t", v=first.id, t=second.id)
     with SqlUnitOfWork(sql_backend.engine, new, UlidGenerator()) as uow, pytest.raises(IntegrityError):
         uow.therapists.get(second.id)
+
+
+def test_customer_health_data_is_encrypted_bound_to_its_row_and_rotated(sql_backend: Backend) -> None:
+    """Decision 0022: birth, conditions and note are tokens (always all three, padded), bound to their row,
+    and moved to the new key by the rotation like every other field of ENCRYPTED_FIELDS."""
+    old = AesGcmFieldCipher(sql_backend.cipher.ring)
+    first, second = make_account(), make_account()
+    with SqlUnitOfWork(sql_backend.engine, old, UlidGenerator()) as uow:
+        uow.accounts.add(first)
+        uow.accounts.add(second)
+        uow.customers.save(CustomerProfile.declare(first.id, T0, birth=1970, conditions=["fever", "pregnancy"],
+                                                   health_note="knee"))
+        uow.customers.save(CustomerProfile.declare(second.id, T0))  # nothing declared: still three tokens
+        uow.commit()
+    with sql_backend.engine.connect() as connection:
+        rows = connection.execute(text("SELECT birth_enc, conditions_enc, health_note_enc FROM customer_profiles"
+                                       " ORDER BY account_id")).all()
+    assert all(token.startswith("v1:") for row in rows for token in row)
+    assert [len(t) for t in rows[0]] == [len(t) for t in rows[1]]  # the padding hides what was declared
+    new = AesGcmFieldCipher(old.ring.rotated())
+    rotation = SqlFieldReencryptor(sql_backend.engine, new)
+    assert rotation.pending() == len(tokens(sql_backend)) == 2 + 2 * 3  # the phones, then 3 fields x 2
+    while rotation.reencrypt_batch(3):
+        pass
+    assert rotation.pending() == 0
+    with SqlUnitOfWork(sql_backend.engine, new, UlidGenerator()) as uow:
+        profile = uow.customers.find(first.id)
+        assert profile is not None and profile.condition_values() == {"fever", "pregnancy"}
+        assert profile.health_note == "knee" and profile.birth is not None and profile.birth.year == 1970
+    raw_update(sql_backend, "UPDATE customer_profiles SET conditions_enc = (SELECT conditions_enc FROM"
+               " customer_profiles WHERE account_id = :v) WHERE account_id = :t", v=first.id, t=second.id)
+    with SqlUnitOfWork(sql_backend.engine, new, UlidGenerator()) as uow, pytest.raises(IntegrityError):
+        uow.customers.find(second.id)
+
+
+def test_every_customer_profile_column_holding_health_data_is_registered_for_rotation() -> None:
+    registered = {(f.table.name, f.column) for f in ENCRYPTED_FIELDS}
+    assert {("customer_profiles", c) for c in ("birth_enc", "conditions_enc", "health_note_enc")} <= registered

@@ -59,7 +59,8 @@ def test_downgrading_0003_removes_only_its_tables(blank_url: str) -> None:
         with engine.begin() as connection:
             command.downgrade(alembic_config(connection), "0002")
         later = {"therapist_ratings", "orders", "order_timeline",  # created by migrations 0004 and 0005
-                 "coupons", "coupon_redemptions"}  # and 0006
+                 "coupons", "coupon_redemptions",  # and 0006
+                 "customer_profiles"}  # and 0007
         assert set(inspect(engine).get_table_names()) == before - SCHEDULE_TABLES - later
         upgrade(engine)
         assert set(inspect(engine).get_table_names()) == before

@@ -8,6 +8,7 @@ acts as the cell's actor.  Somebody else's order looking like a missing one is c
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -79,3 +80,29 @@ def mine(method: str) -> Callable[[Any], Call]:
         return getattr(c.p.orders, method), (c.actor,), {}
 
     return build
+
+
+def no_show(c: Any) -> Call:
+    """``orders.mark_no_show`` just past the grace: the customer declares the therapist absent (accepted, 30 min
+    after the start), everybody else the customer (arrived, 20 min after arrival)."""
+    if c.kind == "customer":
+        order = order_in(c, "accepted")
+        c.kit.clock.advance(START + dt.timedelta(minutes=30) - c.kit.clock.now())
+    else:
+        order = order_in(c, "arrived")
+        c.kit.clock.advance(dt.timedelta(minutes=20))
+    return c.p.orders.mark_no_show, (c.actor, order), {}
+
+
+def penalties(c: Any) -> Call:
+    """``orders.penalties`` of the cell's therapist (the acting one for kind ``therapist``)."""
+    _, therapist, _, _ = _setup(c)
+    return c.p.orders.penalties, (c.actor, therapist), {}
+
+
+def grab(c: Any) -> Call:
+    """``orders.grab`` of a paid broadcast order the cell's therapist is eligible for."""
+    service, _, customer, _ = _setup(c)
+    order = c.p.orders.book(customer, service=service, start=START, lat=LAT, lng=LNG, dispatch="broadcast").id
+    pay(c.p, order)
+    return c.p.orders.grab, (c.actor, order), {}

@@ -26,6 +26,7 @@ import matrix_therapists as mt
 import matrix_schedules as ms
 import matrix_orders as mo
 import matrix_coupons as mc
+import matrix_customers as mcu
 
 if TYPE_CHECKING:
     from conftest import Kit, Person
@@ -34,7 +35,7 @@ PASSWORD = "Blue-Harbour-Lantern-42"
 NEW_PASSWORD = "Quiet-Meadow-Compass-77"
 
 SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules", "search",
-            "coupons", "orders", "jobs")
+            "coupons", "orders", "jobs", "customers")
 KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
 ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
 
@@ -356,8 +357,21 @@ MATRIX: dict[str, Entry] = {
     "orders.list_mine": Entry(mo.mine("list_mine"), granted("customer", "therapist", system=NO_ACCOUNT)),
     "orders.spending": Entry(mo.mine("spending"), granted("customer", system=NO_ACCOUNT)),
     "orders.list_all": Entry(mo.mine("list_all"), granted(*mo.MANAGERS)),
+    "orders.offers": Entry(mo.mine("offers"), granted("therapist", system=NO_ACCOUNT)),
+    "orders.grab": Entry(mo.grab, granted("therapist", system=NO_ACCOUNT)),
+    # orders: no-shows, disputes, penalty and payment records (decision 23)
+    "orders.mark_no_show": Entry(mo.no_show, granted(*mo.CANCELLERS, system=PARTY)),
+    "orders.dismiss_dispute": Entry(mo.on_order("dismiss_dispute", "disputed", "served in full"),
+                                    granted("support", "superadmin", system=PARTY)),
+    "orders.penalties": Entry(mo.penalties, granted("therapist", *mo.MANAGERS)),
+    "orders.payments": Entry(mo.on_order("payments", "accepted"), granted("customer", *mo.MANAGERS)),
+    "orders.payment_history": Entry(mo.mine("payment_history"), granted("customer", system=NO_ACCOUNT)),
     # jobs: the timers, run by the system (cron) or a superadmin (decision 21)
     "jobs.run_due": Entry(lambda c: call(c.p.jobs.run_due, c.actor), granted("superadmin", "system")),
+    # customers: a customer declares and reads their own profile; support and superadmins see it masked (0022)
+    "customers.set_profile": Entry(mcu.set_profile, granted("customer", system=NO_ACCOUNT)),
+    "customers.profile": Entry(mcu.profile, granted("customer", system=NO_ACCOUNT)),
+    "customers.profile_of": Entry(mcu.profile_of, granted(*mcu.READERS, customer=HIDDEN)),
     # -- later contexts add their entries above this line --
 }
 

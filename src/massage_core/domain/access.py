@@ -54,6 +54,8 @@ class Permission(enum.StrEnum):
     ORDERS_READ = "orders.read"
     ORDERS_MANAGE = "orders.manage"
     JOBS_RUN = "jobs.run"
+    CUSTOMER_PROFILES_READ = "customer_profiles.read"
+    """The masked view of a customer's profile (age band, "declared conditions: yes/no"); decision 0022."""
 
 
 def role_permissions(role: Role) -> frozenset[Permission]:
@@ -73,7 +75,7 @@ def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
     support = frozenset({Permission.USERS_READ, Permission.USERS_SUSPEND, Permission.LOGIN_RECORDS_READ,
                          Permission.THERAPISTS_READ, Permission.THERAPISTS_VET, Permission.THERAPISTS_SUSPEND,
                          Permission.SCHEDULES_READ, Permission.RESERVATIONS_MANAGE,
-                         Permission.ORDERS_READ, Permission.ORDERS_MANAGE})
+                         Permission.ORDERS_READ, Permission.ORDERS_MANAGE, Permission.CUSTOMER_PROFILES_READ})
     table: dict[AdminRole, frozenset[Permission]] = {
         AdminRole.SUPPORT: support,
         AdminRole.FINANCE: frozenset({Permission.USERS_READ}),

@@ -27,6 +27,7 @@ from massage_core.domain.cancellation import (
     settle_cancellation,
     settle_no_show,
 )
+from massage_core.domain.dispatch import DispatchMode
 from massage_core.domain.errors import Conflict, PaymentError, PermissionDenied, ValidationError
 from massage_core.domain.events import DomainEvent
 from massage_core.domain.ids import AccountId, ServiceId
@@ -54,6 +55,7 @@ from massage_core.domain.order_states import (
     next_state,
 )
 from massage_core.domain.time import Instant, utc
+from massage_core.domain.visit_address import VisitAddress
 
 MAX_NOTE = 500
 
@@ -86,24 +88,36 @@ class Order:
     finished_at: Instant | None = None
     settlement: CancellationOutcome | None = None
     timeline: tuple[OrderStep, ...] = ()
+    dispatch: DispatchMode = DispatchMode.CHOSEN
+    address: VisitAddress | None = None
+    gender_preference: str | None = None
     version: int = 0
     events: tuple[DomainEvent, ...] = field(default=(), eq=False, repr=False)
 
     @classmethod
     def place(cls, ident: OrderId, customer_id: AccountId, service_id: ServiceId, scheduled: Interval,
-              total: Money, now: Instant, therapist_id: AccountId | None = None) -> Order:
+              total: Money, now: Instant, therapist_id: AccountId | None = None, *,
+              dispatch: DispatchMode | None = None, address: VisitAddress | None = None,
+              gender_preference: str | None = None) -> Order:
         """A new order waiting for payment of ``total`` (the quote); ``therapist_id`` is the customer's choice
-        or the dispatcher's best match, None to broadcast once paid."""
+        or the dispatcher's best match, None to broadcast once paid (``dispatch`` says which, by default chosen
+        with a therapist and broadcast without; a broadcast has no therapist and the others have one:
+        ValidationError ``dispatch.mode``).  ``gender_preference`` is
+        the customer's hard constraint, kept for re-dispatch."""
         now = utc(now)
         if total.is_negative:
             raise ValidationError("an order total cannot be negative", code="order.total", field="total")
         if therapist_id is not None and therapist_id == customer_id:
             raise ValidationError("a therapist cannot book themselves", code="order.self_service")
+        if dispatch is None:
+            dispatch = DispatchMode.CHOSEN if therapist_id is not None else DispatchMode.BROADCAST
+        if (therapist_id is None) != (dispatch is DispatchMode.BROADCAST):
+            raise ValidationError("a broadcast order has no therapist; any other has one", code="dispatch.mode")
         state = OrderState.PENDING_PAYMENT
         step = OrderStep(now, OrderAction.PLACE, OrderParty.CUSTOMER, customer_id, None, state)
         event = OrderPlaced(now, ident, customer_id, therapist_id, service_id, total)
         return cls(ident, customer_id, therapist_id, service_id, scheduled, total, now, timeline=(step,),
-                   events=(event,))
+                   dispatch=dispatch, address=address, gender_preference=gender_preference, events=(event,))
 
     @property
     def retained(self) -> Money:
@@ -116,6 +130,11 @@ class Order:
         if self.settlement is None or self.state not in (OrderState.CANCELLED, OrderState.NO_SHOW):
             return Money.zero(self.paid.currency)
         return self.settlement.refund - self.refunded
+
+    @property
+    def offers_made(self) -> int:
+        """Offers (or broadcast rounds) so far: the first one and every re-dispatch."""
+        return 1 + sum(1 for s in self.timeline if s.action is OrderAction.REDISPATCH)
 
     @property
     def holds_therapist_time(self) -> bool:

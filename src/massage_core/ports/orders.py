@@ -10,8 +10,12 @@ Lists return whole orders, newest first (``placed_at`` then id, both descending)
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
+from attrs import frozen
+
+from massage_core.domain.cancellation import Penalty
+from massage_core.domain.dispatch import TherapistLoad
 from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import OrderId, OrderState
 from massage_core.domain.orders import Order
@@ -19,6 +23,14 @@ from massage_core.domain.time import Instant
 
 PAGE = 50
 """The default page size of the list queries."""
+
+
+@frozen
+class PenaltyRecord:
+    """A penalty against a therapist (``settlement.penalty`` of a settled order) and the order it came from."""
+
+    order_id: OrderId
+    penalty: Penalty
 
 
 class OrderRepository(abc.ABC):
@@ -72,6 +84,24 @@ class OrderRepository(abc.ABC):
         offers older than the acceptance window (``awaiting_acceptance``), orders waiting for a
         therapist (``redispatching``), finished visits past the confirmation window (``finished``).
         """
+
+    @abc.abstractmethod
+    def penalties_of(self, therapist_id: AccountId, *, offset: int = 0,
+                     limit: int = PAGE) -> Sequence[PenaltyRecord]:
+        """The penalty records against ``therapist_id`` (orders whose settlement names them in its penalty,
+        whatever state the order reached since, e.g. refunded), newest first: penalty time, then order id,
+        both descending."""
+
+    @abc.abstractmethod
+    def open_offers(self, *, limit: int = PAGE) -> Sequence[Order]:
+        """Broadcast orders waiting for a therapist to grab them (``awaiting_acceptance`` without a therapist),
+        oldest offer first."""
+
+    @abc.abstractmethod
+    def therapist_load(self, therapist_ids: Collection[AccountId], since: Instant) -> Mapping[AccountId, TherapistLoad]:
+        """What the dispatcher weighs for each of ``therapist_ids`` (every one is in the answer): ``live`` --
+        orders assigned to them that hold their time now; ``accepted`` -- accept steps they fired at or after
+        ``since``; ``declined`` -- orders placed at or after ``since`` that they rejected or let time out."""
 
 
 def entered_state_at(order: Order) -> Instant:

@@ -18,6 +18,7 @@ from massage_core.ports.catalog import CategoryRepository, LevelRepository, Pack
 from massage_core.ports.media import MediaRepository
 from massage_core.ports.orders import OrderRepository
 from massage_core.ports.coupons import CouponRepository
+from massage_core.ports.customers import CustomerProfileRepository
 from massage_core.ports.therapists import TherapistRepository
 from massage_core.ports.schedules import ReservationRepository, ScheduleRepository
 from massage_core.ports.search import TherapistLocator
@@ -50,6 +51,7 @@ class UnitOfWork(abc.ABC):
     locator: TherapistLocator
     orders: OrderRepository
     coupons: CouponRepository
+    customers: CustomerProfileRepository
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

@@ -13,6 +13,7 @@ from massage_core.domain.authentication import OneTimeCodePolicy, SessionPolicy,
 from massage_core.domain.errors import MassageError, NotFound, PermissionDenied
 from massage_core.domain.schedules import SchedulingPolicy
 from massage_core.domain.cancellation import CancellationPolicy
+from massage_core.domain.dispatch import DispatchPolicy
 from massage_core.domain.pricing import PricingPolicy
 from massage_core.domain.time import Instant
 from massage_core.ports.background_check import BackgroundCheck
@@ -43,6 +44,7 @@ class Policies:
     acceptance_timeout_minutes: int = 10
     auto_complete_hours: int = 24
     reminder_leads_minutes: tuple[int, ...] = (120, 30)
+    dispatch: DispatchPolicy = DispatchPolicy()
 
 
 @frozen

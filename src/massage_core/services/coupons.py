@@ -51,7 +51,7 @@ def _flag(value: object, name: str) -> bool:
     return value
 
 
-def _find(uow: UnitOfWork, code_or_id: str) -> Coupon:
+def find_coupon(uow: UnitOfWork, code_or_id: str) -> Coupon:
     """By id when it looks like one (``cpn_...``), else by code; NotFound either way."""
     if isinstance(code_or_id, str) and code_or_id.startswith("cpn_"):
         return uow.coupons.get(coupon_id(code_or_id))
@@ -137,7 +137,7 @@ class CouponsService(BaseService):
         now = self._now()
         with self._uow() as uow:
             uow.catalog_services.get(wanted)
-            found = _find(uow, code_or_id)
+            found = find_coupon(uow, code_or_id)
             found.check(service=wanted, subtotal=amount, usage=uow.coupons.usage(found.id, me), now=now)
             return CouponCheck(found.id, found.code, found.name, amount, found.discount(amount), found.valid_until)
 

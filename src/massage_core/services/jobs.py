@@ -6,9 +6,10 @@ One run goes through five rules, each order in its own unit of work:
   then expired by the system; the therapist's hold is released and a coupon redemption restored.  When the
   gateway says the payment went through meanwhile (``payment.already_paid``), the order is left alone for the
   payment callback, which is on its way (counted as skipped).
-* ``acceptance_timeout``: paid offers nobody accepted within ``acceptance_timeout_minutes`` are rejected by the
-  system; with no dispatch strategy yet nobody is left, so the order is cancelled and refunded in full: the
-  same code path as a therapist's rejection (``OrderFlows._nobody_left``).
+* ``acceptance_timeout``: paid offers nobody accepted (or grabbed) within ``acceptance_timeout_minutes`` are
+  withdrawn by the system, and dispatch goes on exactly as after a therapist's rejection
+  (``OrderDispatch._redispatch_or_cancel``): the next best match, another broadcast round, or -- nobody left,
+  a chosen therapist, or ``max_offers`` reached -- cancel and refund in full.
 * ``auto_complete``: finished visits older than ``auto_complete_hours`` are completed by the system.
 * ``expired_badges``: ``therapists.suspend_expired_badges`` with the same actor.
 * ``reminders``: accepted orders whose start is within one of ``reminder_leads_minutes`` get a ``remind`` step
@@ -35,7 +36,7 @@ from massage_core.domain.time import Instant
 from massage_core.ports.orders import entered_state_at
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Dependencies
-from massage_core.services.order_payments import OrderFlows
+from massage_core.services.order_dispatch import OrderDispatch
 from massage_core.services.therapists import TherapistsService
 
 Fire = Callable[[UnitOfWork, Order, Instant], Order | None]
@@ -75,7 +76,7 @@ class DueReport:
         return sum(count.fired for count in self.rules().values())
 
 
-class JobsService(OrderFlows):
+class JobsService(OrderDispatch):
     """``platform.jobs``: see the module docstring."""
 
     def __init__(self, deps: Dependencies) -> None:
@@ -163,8 +164,9 @@ class JobsService(OrderFlows):
         return expired
 
     def _time_out(self, uow: UnitOfWork, order: Order, now: Instant) -> Order:
-        """The system withdraws the offer; with nobody left it cancels and refunds (as ``orders.reject``)."""
-        return self._nobody_left(order.reject(Who.system(), now), now)
+        """The system withdraws the offer and dispatch goes on as after ``orders.reject``: the next best match,
+        another broadcast round, or -- nobody left -- cancel and refund."""
+        return self._redispatch_or_cancel(uow, order.reject(Who.system(), now), now)
 
     def _reminders(self, now: Instant, limit: int) -> RuleCount:
         leads = sorted(set(self._deps.policies.reminder_leads_minutes))

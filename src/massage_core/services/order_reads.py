@@ -7,7 +7,7 @@ from massage_core.domain.errors import ValidationError
 from massage_core.domain.ids import account_id
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import CustomerStatus, OrderParty, OrderState, customer_status, order_id
-from massage_core.services.order_payments import OrderFlows
+from massage_core.services.order_offers import OrderOffers
 from massage_core.services.order_views import OrderPage, OrderView, Spending
 
 P = OrderParty
@@ -28,7 +28,7 @@ def _state(raw: str) -> OrderState:
         raise ValidationError(f"unknown order state {raw!r}", code="order.status", field="status") from None
 
 
-class OrderReads(OrderFlows):
+class OrderReads(OrderOffers):
     """Reads of orders; the writes are in ``OrdersService``."""
 
     def get(self, actor: Actor, order: str) -> OrderView:

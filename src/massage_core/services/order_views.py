@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from massage_core.domain.cancellation import CancellationOutcome
+from massage_core.domain.cancellation import CancellationCause, CancellationOutcome
 from massage_core.domain.ids import AccountId, ServiceId
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import CustomerStatus, OrderAction, OrderId, OrderState, OrderStep, customer_status
 from massage_core.domain.orders import Order
-from massage_core.domain.payments import PaymentPayload
+from massage_core.domain.payments import PaymentMethod, PaymentPayload, PaymentStatus
 from massage_core.domain.time import Instant
 
 
@@ -69,3 +69,68 @@ class Spending:
     refunded: Money
     net: Money
     orders: int
+
+
+@frozen
+class PaymentEntry:
+    """One movement of money of an order, as its customer sees it (decision 23).
+
+    ``kind`` is ``payment`` or ``refund``; ``reference`` the gateway's transaction id of a payment, or our
+    refund number (``<order>-r<step>``, ``<order>-late``) of a refund; ``status`` ``paid``, ``refunded`` or
+    ``processing`` (a refund the gateway has not settled yet); ``at`` when it was recorded (None for a refund
+    only the gateway knows of).
+    """
+
+    order_id: OrderId
+    kind: str
+    amount: Money
+    at: Instant | None
+    reference: str
+    status: str
+
+
+@frozen
+class PaymentRecords:
+    """The payment and refunds of one order: what the order recorded, checked against the gateway.
+
+    ``method`` and ``gateway_status`` come from the gateway's ``query`` (None when it has no payment or could
+    not be asked: ``gateway_checked`` False); ``paid`` and ``refunded`` are the order's own amounts.
+    """
+
+    order_id: OrderId
+    total: Money
+    paid: Money
+    refunded: Money
+    method: PaymentMethod | None
+    gateway_status: PaymentStatus | None
+    gateway_checked: bool
+    entries: tuple[PaymentEntry, ...]
+
+
+@frozen
+class PaymentHistory:
+    """A page of a customer's payment entries over all their orders, newest first."""
+
+    entries: tuple[PaymentEntry, ...]
+    offset: int
+    limit: int
+
+
+@frozen
+class PenaltyView:
+    """A penalty record against a therapist: the order, why (``therapist_cancelled``, ``therapist_no_show``)
+    and when."""
+
+    order_id: OrderId
+    therapist_id: AccountId
+    cause: CancellationCause
+    at: Instant
+
+
+@frozen
+class PenaltyPage:
+    """A page of penalty records, newest first."""
+
+    penalties: tuple[PenaltyView, ...]
+    offset: int
+    limit: int

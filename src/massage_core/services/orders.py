@@ -16,20 +16,23 @@ permission gets PermissionDenied (audited); the machine's InvalidTransition and 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from massage_core.domain.access import Actor, Permission
 from massage_core.domain.availability import fits_working_time
+from massage_core.domain.dispatch import DispatchMode, dispatch_mode
 from massage_core.domain.errors import Conflict, NotFound, PaymentError, ValidationError
-from massage_core.domain.ids import account_id, service_id
+from massage_core.domain.ids import AccountId, account_id, service_id
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import OrderAction, OrderId, OrderParty, OrderState, Who, order_id
 from massage_core.domain.orders import Order
 from massage_core.domain.payments import PaymentMethod, PaymentRequest, PaymentStatus, RefundRequest
 from massage_core.domain.quotes import Quote
+from massage_core.domain.time import Instant
 from massage_core.ports.unit_of_work import UnitOfWork
-from massage_core.services.order_reads import OrderReads
-from massage_core.services.order_quotes import BookingRequest, Priced, price
+from massage_core.services.order_incidents import OrderIncidents
+from massage_core.services.customers import declared_conditions
+from massage_core.services.order_quotes import BookingRequest, Priced, check_offer, check_therapist, quote_for
 from massage_core.services.order_views import OrderView
 
 P = OrderParty
@@ -45,67 +48,108 @@ def _method(raw: str) -> PaymentMethod:
                               field="method") from None
 
 
-class OrdersService(OrderReads):
+class OrdersService(OrderIncidents):
     """``platform.orders``: see the module docstring."""
 
     # -- quoting and booking -------------------------------------------------------------------------
 
-    def _customer(self, actor: Actor, action: str) -> None:
+    def _customer(self, actor: Actor, action: str) -> AccountId:
         self._require(actor, Permission.ORDERS_PLACE, action, actor.label)
         if actor.account_id is None:
             raise ValidationError("the system has no account of its own", code="actor.no_account")
+        return account_id(actor.account_id)
 
-    def _priced(self, uow: UnitOfWork, therapist: str, service: str, start: dt.datetime, lat: float, lng: float,
-                zone: str, tip: int, therapist_gender: str | None, conditions: Sequence[str]) -> Priced:
-        request = BookingRequest.parse(account_id(therapist), service_id(service), start, lat, lng, zone, tip,
-                                       therapist_gender, conditions)
+    def _mode(self, therapist: str | None, dispatch: str | None) -> DispatchMode:
+        chosen = therapist is not None and therapist != "any"
+        mode = dispatch_mode(dispatch) if dispatch is not None else (
+            DispatchMode.CHOSEN if chosen else self._deps.policies.dispatch.any_mode)
+        if (mode is DispatchMode.CHOSEN) != chosen:
+            raise ValidationError("name a therapist for dispatch 'chosen', and only then", code="dispatch.mode",
+                                  field="dispatch")
+        return mode
+
+    def _choices(self, uow: UnitOfWork, request: BookingRequest, mode: DispatchMode, therapist: str | None,
+                 customer: AccountId, now: Instant) -> Iterator[Priced]:
+        """The priced candidates in the order to try them: the chosen therapist; the best matches (auto); the
+        cheapest eligible therapist, the price a broadcast is booked at.  Conflict ``dispatch.nobody_available``
+        when no eligible therapist is free."""
         policies = self._deps.policies
-        return price(uow, request, self._now(), policies.pricing, policies.scheduling)
+        offered = check_offer(uow, request, customer, now, policies.scheduling, declared_conditions(uow, customer))
+        if mode is DispatchMode.CHOSEN:
+            profile = check_therapist(uow, request, offered.service, account_id(therapist))
+            yield quote_for(uow, request, offered, profile, customer, now, policies.pricing)
+            return
+        eligible = self._eligible(uow, request, offered, now, exclude={customer})
+        if not eligible:
+            raise Conflict("no therapist is free for this visit", code="dispatch.nobody_available")
+        if mode is DispatchMode.AUTO:
+            for choice in eligible:
+                yield quote_for(uow, request, offered, choice.profile, customer, now, policies.pricing)
+            raise Conflict("no therapist is free for this visit", code="dispatch.nobody_available")
+        priced = [quote_for(uow, request, offered, e.profile, customer, now, policies.pricing) for e in eligible]
+        yield min(priced, key=lambda p: p.quote.total.fen)
 
-    def quote(self, actor: Actor, *, therapist: str, service: str, start: dt.datetime, lat: float, lng: float,
-              zone: str = "Asia/Shanghai", tip: int = 0, therapist_gender: str | None = None,
-              conditions: Sequence[str] = ()) -> Quote:
+    def quote(self, actor: Actor, *, service: str, start: dt.datetime, lat: float, lng: float,
+              therapist: str | None = None, zone: str = "Asia/Shanghai", tip: int = 0,
+              therapist_gender: str | None = None, conditions: Sequence[str] = (), address: str = "",
+              coupon: str | None = None, dispatch: str | None = None) -> Quote:
         """The itemised price of a visit (customers only), after every booking check of ``order_quotes``.
 
-        Returns a ``Quote``.  Raises PermissionDenied (not a customer), ValidationError (``actor.no_account``,
-        ``time.naive``, ``time.zone``, ``pricing.point``, ``therapist.gender``, ``catalog.contraindication``,
-        ``order.start_in_past``, ``order.too_soon``, ``order.service_not_offered``, ``order.gender_mismatch``,
-        ``order.outside_area``, ``order.contraindicated``, ``pricing.no_price``, ``pricing.tip``), NotFound
-        (``service``, ``therapist``).
+        ``therapist``: the chosen therapist's account id; None or ``"any"`` to let dispatch find one
+        (``dispatch`` auto or broadcast; default the policy's ``any_mode``): the best match's price, or for a
+        broadcast the cheapest eligible therapist's.  ``coupon``: a code or coupon id.  Conditions declared in
+        the customer's profile count as well as ``conditions``.  Returns a ``Quote``.  Raises PermissionDenied
+        (not a customer), ValidationError (``actor.no_account``, ``dispatch.mode``, ``time.naive``,
+        ``time.zone``, ``pricing.point``, ``order.address``, ``therapist.gender``,
+        ``catalog.contraindication``, ``order.start_in_past``, ``order.too_soon``, ``order.contraindicated``,
+        ``order.service_not_offered``, ``order.gender_mismatch``, ``order.outside_area``, ``pricing.no_price``,
+        ``pricing.tip``, ``coupon.*``), NotFound (``service``, ``therapist``, ``coupon``), Conflict
+        (``dispatch.nobody_available``, ``coupon.exhausted``, ``coupon.limit_reached``).
         """
-        self._customer(actor, "orders.quote")
+        me = self._customer(actor, "orders.quote")
+        mode = self._mode(therapist, dispatch)
+        request = BookingRequest.parse(service_id(service), start, lat, lng, address, zone, tip, therapist_gender,
+                                       conditions, coupon)
         with self._uow() as uow:
-            return self._priced(uow, therapist, service, start, lat, lng, zone, tip, therapist_gender,
-                                conditions).quote
+            return next(self._choices(uow, request, mode, therapist, me, self._now())).quote
 
-    def book(self, actor: Actor, *, therapist: str, service: str, start: dt.datetime, lat: float, lng: float,
-             zone: str = "Asia/Shanghai", tip: int = 0, therapist_gender: str | None = None,
-             conditions: Sequence[str] = (), method: str = "wechat") -> OrderView:
-        """Quote, place the order, hold the therapist's time for the payment window and open the payment.
+    def book(self, actor: Actor, *, service: str, start: dt.datetime, lat: float, lng: float,
+             therapist: str | None = None, zone: str = "Asia/Shanghai", tip: int = 0,
+             therapist_gender: str | None = None, conditions: Sequence[str] = (), method: str = "wechat",
+             address: str = "", coupon: str | None = None, dispatch: str | None = None) -> OrderView:
+        """Quote, place the order, hold the therapist's time for the payment window, redeem the coupon and open
+        the payment.
 
-        In one unit of work: the quote's checks, the schedule's (Conflict ``schedule.offline``,
-        ``reservation.outside_hours``; NotFound ``schedule``), the hold (``hold_until`` = now + the payment
-        window, reference = the order id; Conflict ``reservation.overlap``), the order, then the gateway
-        payment, then the commit: a refusal anywhere stores nothing, and a commit that fails closes the
-        payment again.  Returns the ``OrderView`` with ``payment`` (the client payload).  Errors: those of
-        ``quote``, plus ValidationError ``payment.method``.
+        In one unit of work: the quote's checks; for a chosen or auto-matched therapist the schedule's (Conflict
+        ``schedule.offline``, ``reservation.outside_hours``; NotFound ``schedule``) and the hold (``hold_until``
+        = now + the payment window, reference = the order id; Conflict ``reservation.overlap`` -- auto tries the
+        next best match instead); a broadcast holds nobody's time until a therapist grabs it; the order (with
+        the encrypted address); the coupon's redemption (atomic: ``coupon.exhausted`` / ``coupon.limit_reached``
+        when a concurrent booking took the last use); then the gateway payment, then the commit: a refusal
+        anywhere stores nothing, and a commit that fails closes the payment again.  Returns the ``OrderView``
+        with ``payment`` (the client payload).  Errors: those of ``quote``, plus ValidationError
+        ``payment.method``.
         """
-        self._customer(actor, "orders.book")
+        me = self._customer(actor, "orders.book")
+        mode = self._mode(therapist, dispatch)
         pay_with = _method(method)
-        assert actor.account_id is not None
+        request = BookingRequest.parse(service_id(service), start, lat, lng, address, zone, tip, therapist_gender,
+                                       conditions, coupon)
         now = self._now()
         window = dt.timedelta(minutes=self._deps.policies.payment_window_minutes)
         with self._uow() as uow:
-            priced = self._priced(uow, therapist, service, start, lat, lng, zone, tip, therapist_gender, conditions)
-            self._check_bookable(uow, priced)
-            placed = Order.place(OrderId(self._deps.ids.new_id("order")), account_id(actor.account_id),
-                                 priced.service.id, priced.interval, priced.quote.total, now, priced.therapist.id)
-            hold_until = min(now + window, priced.interval.end)
-            hold = self._new_reservation(placed, priced.therapist.id, now, hold_until=hold_until)
-            uow.reservations.add(hold, now)
-            uow.record(hold.events)
+            for priced in self._choices(uow, request, mode, therapist, me, now):
+                placed = Order.place(
+                    OrderId(self._deps.ids.new_id("order")), me, priced.service.id, priced.interval,
+                    priced.quote.total, now, None if mode is DispatchMode.BROADCAST else priced.therapist.id,
+                    dispatch=mode, address=request.address, gender_preference=request.therapist_gender)
+                hold_until = min(now + window, priced.interval.end)
+                if mode is DispatchMode.BROADCAST or self._held(uow, placed, priced, now, hold_until, mode):
+                    break
             uow.record(placed.events)
             stored = uow.orders.add(placed)
+            if priced.quote.coupon_id is not None:
+                uow.coupons.redeem(priced.quote.coupon_id, me, stored.id, now)
             payload = self._gateway.create_payment(PaymentRequest(
                 stored.id, stored.total, pay_with, priced.service.name[:127].strip() or "massage",
                 expires_at=hold_until))
@@ -115,6 +159,24 @@ class OrdersService(OrderReads):
                 self._close_unpaid(stored.id)
                 raise
         return OrderView.of(stored, payload)
+
+    def _held(self, uow: UnitOfWork, placed: Order, priced: Priced, now: Instant, hold_until: Instant,
+              mode: DispatchMode) -> bool:
+        """Hold the therapist's time for the payment window.  False (auto only: try the next best match) when
+        the time was taken meanwhile; a chosen therapist's clash raises."""
+        try:
+            self._check_bookable(uow, priced)
+            assert placed.therapist_id is not None
+            hold = self._new_reservation(placed, placed.therapist_id, now, hold_until=hold_until)
+            uow.reservations.add(hold, now)
+        except (Conflict, NotFound) as clash:
+            if mode is DispatchMode.CHOSEN:
+                raise
+            if clash.code not in ("reservation.overlap", "schedule.offline", "reservation.outside_hours"):
+                raise
+            return False
+        uow.record(hold.events)
+        return True
 
     @staticmethod
     def _check_bookable(uow: UnitOfWork, priced: Priced) -> None:
@@ -170,8 +232,10 @@ class OrdersService(OrderReads):
                                                    "the order was no longer payable"))
                 return OrderView.of(order)
             paid = order.pay(Who.system(), amount, now, reference=transaction)
-            if not self._firm_time(uow, paid, now):
-                paid = self._nobody_left(paid.reject(Who.system(), now), now)
+            if paid.therapist_id is not None and not self._firm_time(uow, paid, now):
+                rejected = paid.reject(Who.system(), now)
+                paid = self._redispatch_or_cancel(uow, rejected, now)
+                self._follow_time(uow, order, paid, now)
             uow.record(paid.events)
             saved = uow.orders.save(paid)
             uow.commit()
@@ -188,13 +252,14 @@ class OrdersService(OrderReads):
         return OrderView.of(self._act(actor, order, "accept", THERAPIST, lambda o, w, t: o.accept(w, t)))
 
     def reject(self, actor: Actor, order: str, reason: str = "") -> OrderView:
-        """The assigned therapist declines (a reason is required: ValidationError ``order.reason``), or the system
-        withdraws the offer.  With no dispatch strategy yet nobody is left, so the system cancels the order and
-        refunds it in full; the therapist's time is released."""
+        """The assigned therapist declines (a reason is required: ValidationError ``order.reason``); their time is
+        released.  Dispatch then offers the order to the next best match (auto), broadcasts it again
+        (broadcast), or -- a chosen therapist (unless the policy re-dispatches those), nobody left, or the
+        policy's ``max_offers`` reached -- the system cancels it and refunds in full (decision 0022-dispatch)."""
         self._serve(actor, order, "reject")
         return OrderView.of(self._act(
             actor, order, "reject", THERAPIST, lambda o, w, t: o.reject(w, t, reason),
-            after=lambda uow, before, after, t: self._nobody_left(after, t)))
+            after=lambda uow, before, after, t: self._redispatch_or_cancel(uow, after, t)))
 
     def depart(self, actor: Actor, order: str) -> OrderView:
         """The therapist set off (accepted -> departed)."""
@@ -238,17 +303,22 @@ class OrdersService(OrderReads):
 
         The cancellation policy settles the split, the reservation is released and the refund due goes
         back through the gateway at once (refund number ``<order>-r<step>``); an unpaid order's payment is
-        closed.  Raises InvalidTransition / PermissionDenied ``order.party`` from the machine.
+        closed and its coupon redemption restored.  Raises InvalidTransition / PermissionDenied ``order.party`` from the machine.
         """
         if not any(actor.may(p) for p in (Permission.ORDERS_PLACE, Permission.ORDERS_SERVE,
                                           Permission.ORDERS_MANAGE)):
             self._require(actor, Permission.ORDERS_PLACE, "orders.cancel", str(order))
         policy = self._deps.policies.cancellation
         saved = self._act(actor, order, "cancel", ANYONE, lambda o, w, t: o.cancel(w, t, policy, reason),
-                          after=lambda uow, before, after, t: self._refund_after_cancel(after, t))
+                          after=self._after_cancel)
         if saved.paid.fen == 0:
             self._close_unpaid(saved.id)
         return OrderView.of(saved)
+
+    def _after_cancel(self, uow: UnitOfWork, before: Order, after: Order, now: Instant) -> Order:
+        if after.paid.fen == 0:
+            uow.coupons.restore(after.id)
+        return self._refund_after_cancel(after, now)
 
     def refund(self, actor: Actor, order: str, amount: Money | int | None = None) -> OrderView:
         """Admins (``orders.manage``; audited): refund a disputed order (``amount`` fen or Money, default all

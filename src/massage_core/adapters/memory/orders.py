@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 import attrs
 
 from massage_core.adapters.memory.store import Tables
 from massage_core.domain.errors import Conflict, NotFound
+from massage_core.domain.dispatch import TherapistLoad
 from massage_core.domain.ids import AccountId
-from massage_core.domain.order_states import OrderId, OrderState
+from massage_core.domain.order_states import OrderAction, OrderId, OrderState
 from massage_core.domain.orders import Order
 from massage_core.domain.time import Instant
-from massage_core.ports.orders import PAGE, OrderRepository, entered_state_at
+from massage_core.ports.orders import PAGE, OrderRepository, PenaltyRecord, entered_state_at
 
 STALE = "conflict.stale"
 
@@ -78,3 +79,37 @@ class MemoryOrderRepository(OrderRepository):
         found = sorted(((entered_state_at(o), o.id, o) for o in self._where(lambda o: o.state is state)
                         if entered_state_at(o) < before), key=lambda item: (item[0], item[1]))
         return [order for _, _, order in found[: max(limit, 0)]]
+
+    def open_offers(self, *, limit: int = PAGE) -> Sequence[Order]:
+        """Broadcast offers, oldest first."""
+        found = sorted(((entered_state_at(o), o.id, o) for o in self._where(
+            lambda o: o.state is OrderState.AWAITING_ACCEPTANCE and o.therapist_id is None)),
+            key=lambda item: (item[0], item[1]))
+        return [order for _, _, order in found[: max(limit, 0)]]
+
+    def therapist_load(self, therapist_ids: Collection[AccountId], since: Instant) -> Mapping[AccountId, TherapistLoad]:
+        """Counted by scanning every order."""
+        wanted = set(therapist_ids)
+        live = {t: 0 for t in wanted}
+        accepted = {t: 0 for t in wanted}
+        declined = {t: 0 for t in wanted}
+        for order in self._t.orders.values():
+            if order.therapist_id in wanted and order.holds_therapist_time:
+                live[order.therapist_id] += 1
+            for step in order.timeline:
+                if step.action is OrderAction.ACCEPT and step.actor in wanted and step.at >= since:
+                    accepted[AccountId(step.actor)] += 1
+            if order.placed_at >= since:
+                for rejecter in set(order.rejected_by) & wanted:
+                    declined[rejecter] += 1
+        return {t: TherapistLoad(live[t], accepted[t], declined[t]) for t in wanted}
+
+    def penalties_of(self, therapist_id: AccountId, *, offset: int = 0,
+                     limit: int = PAGE) -> Sequence[PenaltyRecord]:
+        """The therapist's penalty records, newest first (a scan of every settlement)."""
+        found = [PenaltyRecord(o.id, o.settlement.penalty) for o in self._t.orders.values()
+                 if o.settlement is not None and o.settlement.penalty is not None
+                 and o.settlement.penalty.therapist_id == therapist_id]
+        found.sort(key=lambda r: (r.penalty.at, r.order_id), reverse=True)
+        start = max(offset, 0)
+        return found[start:start + max(limit, 0)]

@@ -14,6 +14,7 @@ from massage_core.domain.catalog import Category, Package, Service, TherapistLev
 from massage_core.domain.media import Medium
 from massage_core.domain.orders import Order
 from massage_core.domain.coupons import Coupon, CouponRedemption
+from massage_core.domain.customers import CustomerProfile
 from massage_core.domain.therapists import TherapistProfile
 from massage_core.domain.reservations import Reservation
 from massage_core.domain.schedules import Schedule
@@ -44,6 +45,7 @@ class Tables:
     coupons: dict[str, Coupon] = attrs.field(factory=dict)
     coupon_redemptions: dict[str, CouponRedemption] = attrs.field(factory=dict)
     """Live redemptions by order id."""
+    customer_profiles: dict[str, CustomerProfile] = attrs.field(factory=dict)
     search_index: GridIndex = attrs.field(factory=GridIndex)
     """The locator's grid, shared by every snapshot (not copied): kept current by the repositories."""
     located: set[str] = attrs.field(factory=set)
@@ -69,6 +71,7 @@ class Tables:
             orders=dict(self.orders),
             coupons=dict(self.coupons),
             coupon_redemptions=dict(self.coupon_redemptions),
+            customer_profiles=dict(self.customer_profiles),
             search_index=self.search_index,
         )
 

@@ -19,6 +19,7 @@ from massage_core.adapters.memory.locator import MemoryTherapistLocator, reindex
 from massage_core.adapters.memory.media import MemoryMediaRepository
 from massage_core.adapters.memory.orders import MemoryOrderRepository
 from massage_core.adapters.memory.coupons import MemoryCouponRepository
+from massage_core.adapters.memory.customers import MemoryCustomerProfileRepository
 from massage_core.adapters.memory.store import MemoryStore, Tables
 from massage_core.adapters.memory.therapists import MemoryTherapistRepository
 from massage_core.adapters.memory.schedules import MemoryReservationRepository, MemoryScheduleRepository
@@ -60,6 +61,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.locator = MemoryTherapistLocator(tables)
         self.orders = MemoryOrderRepository(tables)
         self.coupons = MemoryCouponRepository(tables)
+        self.customers = MemoryCustomerProfileRepository(tables)
 
     def _begin(self) -> None:
         if not self._store.lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):

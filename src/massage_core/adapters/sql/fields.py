@@ -15,7 +15,8 @@ from attrs import frozen
 from sqlalchemy import Column, Table
 
 from massage_core.adapters.sql.tables import account_identities, accounts, login_records, sessions
-from massage_core.adapters.sql.tables_orders import order_timeline
+from massage_core.adapters.sql.tables_customers import customer_profiles
+from massage_core.adapters.sql.tables_orders import order_timeline, orders
 from massage_core.adapters.sql.tables_therapists import therapist_profiles
 from massage_core.ports.cipher import FieldCipher, FieldContext
 
@@ -64,7 +65,11 @@ LOGIN_IP = EncryptedField(login_records, "ip_enc", "ip", ("id",))
 LOGIN_DEVICE = EncryptedField(login_records, "device_enc", "device", ("id",))
 THERAPIST_REAL_NAME = EncryptedField(therapist_profiles, "real_name_enc", "real_name", ("account_id",))
 THERAPIST_ID_NUMBER = EncryptedField(therapist_profiles, "id_number_enc", "id_number", ("account_id",))
+CUSTOMER_BIRTH = EncryptedField(customer_profiles, "birth_enc", "birth", ("account_id",))
+CUSTOMER_CONDITIONS = EncryptedField(customer_profiles, "conditions_enc", "conditions", ("account_id",))
+CUSTOMER_HEALTH_NOTE = EncryptedField(customer_profiles, "health_note_enc", "health_note", ("account_id",))
 ORDER_STEP_NOTE = EncryptedField(order_timeline, "note_enc", "note", ("order_id", "position"))
+ORDER_ADDRESS = EncryptedField(orders, "address_enc", "address", ("id",))
 
 ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     ACCOUNT_REAL_NAME,
@@ -79,7 +84,11 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     LOGIN_DEVICE,
     THERAPIST_REAL_NAME,
     THERAPIST_ID_NUMBER,
+    CUSTOMER_BIRTH,
+    CUSTOMER_CONDITIONS,
+    CUSTOMER_HEALTH_NOTE,
     ORDER_STEP_NOTE,
+    ORDER_ADDRESS,
 )
 
 

@@ -3,7 +3,9 @@
 ``orders`` holds one row per order: ids, money in integer fen (one ``currency`` for every amount), the
 state, the version, ``entered_at`` (when the current state was entered: what the timers compare), the
 therapists who rejected it (``rejected_by``, comma-joined ids in order), and the settlement of a
-cancellation or no-show in the ``settlement_*`` / ``penalty_*`` columns (all NULL without one).
+cancellation or no-show in the ``settlement_*`` / ``penalty_*`` columns (all NULL without one), the dispatch
+mode, the customer's gender preference, and the visit address (point and line) as a FieldCipher token in
+``address_enc`` bound to the order id (migration 0008).
 ``order_timeline`` holds one row per step, by ``position``; the step's free-text note (reasons,
 payment references) is a FieldCipher token in ``note_enc`` bound to (order id, position).
 
@@ -63,6 +65,9 @@ orders = Table(
     Column("penalty_cause", String(NAME), nullable=True),
     Column("penalty_at", UtcInstant(), nullable=True),
     Column("version", Integer(), nullable=False),
+    Column("dispatch_mode", String(NAME), nullable=False, server_default="chosen"),
+    Column("address_enc", Text(), nullable=True),
+    Column("gender_preference", String(NAME), nullable=True),
     CheckConstraint("scheduled_end > scheduled_start", name="scheduled"),
     CheckConstraint("total_fen >= 0 AND refunded_fen >= 0 AND refunded_fen <= paid_fen", name="money"),
     CheckConstraint("(settlement_cause IS NULL) = (settlement_refund_fen IS NULL)", name="settlement"),
@@ -87,4 +92,5 @@ order_timeline = Table(
     Column("to_state", String(NAME), nullable=False),
     Column("note_enc", Text(), nullable=True),
     PrimaryKeyConstraint("order_id", "position"),
+    Index(None, "actor", "action", "at"),
 )

@@ -23,6 +23,7 @@ from massage_core.adapters.sql.repositories.locator import SqlTherapistLocator
 from massage_core.adapters.sql.repositories.media import SqlMediaRepository
 from massage_core.adapters.sql.repositories.orders import SqlOrderRepository
 from massage_core.adapters.sql.repositories.coupons import SqlCouponRepository
+from massage_core.adapters.sql.repositories.customers import SqlCustomerProfileRepository
 from massage_core.adapters.sql.repositories.therapists import SqlTherapistRepository
 from massage_core.adapters.sql.repositories.reservations import SqlReservationRepository
 from massage_core.adapters.sql.repositories.schedules import SqlScheduleRepository
@@ -75,6 +76,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.locator = SqlTherapistLocator(connection)
         self.orders = SqlOrderRepository(connection, self._codec)
         self.coupons = SqlCouponRepository(connection)
+        self.customers = SqlCustomerProfileRepository(connection, self._codec)
 
     def _begin(self) -> None:
         if self._connection is not None:

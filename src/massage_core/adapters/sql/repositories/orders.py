@@ -8,26 +8,36 @@ encrypted (``fields.ORDER_STEP_NOTE``), bound to (order id, position).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import attrs
 from sqlalchemy import Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from massage_core.adapters.sql.fields import ORDER_STEP_NOTE, FieldCodec
+from massage_core.adapters.sql.fields import ORDER_ADDRESS, ORDER_STEP_NOTE, FieldCodec
 from massage_core.adapters.sql.repositories._guard import guarded
 from massage_core.adapters.sql.tables_orders import order_timeline, orders
+from massage_core.domain.dispatch import DispatchMode, TherapistLoad
 from massage_core.domain.cancellation import CancellationCause, CancellationOutcome, Penalty, Shares
 from massage_core.domain.errors import Conflict, NotFound
 from massage_core.domain.ids import AccountId, ServiceId
 from massage_core.domain.intervals import Interval
 from massage_core.domain.money import Money
-from massage_core.domain.order_states import OrderAction, OrderId, OrderParty, OrderState, OrderStep
+from massage_core.domain.order_states import (
+    TIME_HOLDING_STATES,
+    OrderAction,
+    OrderId,
+    OrderParty,
+    OrderState,
+    OrderStep,
+)
 from massage_core.domain.orders import Order
 from massage_core.domain.time import Instant
-from massage_core.ports.orders import PAGE, OrderRepository, entered_state_at
+from massage_core.domain.visit_address import VisitAddress
+from massage_core.ports.orders import PAGE, OrderRepository, PenaltyRecord, entered_state_at
 
 DUPLICATE = "order.duplicate"
 
@@ -68,7 +78,22 @@ def _values(order: Order, version: int) -> dict[str, Any]:
         "entered_at": entered_state_at(order), "rejected_by": ",".join(order.rejected_by),
         "arrived_at": order.arrived_at, "finished_at": order.finished_at,
         **_settlement_values(order.settlement), "version": version,
+        "dispatch_mode": order.dispatch.value, "gender_preference": order.gender_preference,
     }
+
+
+def _address_text(address: VisitAddress | None) -> str:
+    if address is None:
+        return ""
+    return json.dumps({"lat": address.point.lat, "lng": address.point.lng, "line": address.line},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def _address(text: str) -> VisitAddress | None:
+    if not text:
+        return None
+    parts = json.loads(text)
+    return VisitAddress.at(parts["lat"], parts["lng"], parts["line"])
 
 
 def _settlement(row: Row[Any]) -> CancellationOutcome | None:
@@ -85,7 +110,7 @@ def _settlement(row: Row[Any]) -> CancellationOutcome | None:
     )
 
 
-def _to_order(row: Row[Any], steps: tuple[OrderStep, ...]) -> Order:
+def _to_order(row: Row[Any], steps: tuple[OrderStep, ...], address: VisitAddress | None) -> Order:
     currency = row.currency
     return Order(
         id=OrderId(row.id), customer_id=AccountId(row.customer_id),
@@ -95,6 +120,7 @@ def _to_order(row: Row[Any], steps: tuple[OrderStep, ...]) -> Order:
         paid=Money(row.paid_fen, currency), refunded=Money(row.refunded_fen, currency),
         rejected_by=tuple(AccountId(part) for part in row.rejected_by.split(",") if part),
         arrived_at=row.arrived_at, finished_at=row.finished_at, settlement=_settlement(row), timeline=steps,
+        dispatch=DispatchMode(row.dispatch_mode), address=address, gender_preference=row.gender_preference,
         version=row.version,
     )
 
@@ -121,7 +147,8 @@ class SqlOrderRepository(OrderRepository):
     def add(self, order: Order) -> Order:
         """Insert the row and every step with version 1; Conflict ``order.duplicate`` or ``conflict.reference``."""
         with guarded(self._conn, duplicate=DUPLICATE):
-            self._conn.execute(insert(_o).values(id=order.id, **_values(order, 1)))
+            address = self._codec.seal(ORDER_ADDRESS, (order.id,), _address_text(order.address))
+            self._conn.execute(insert(_o).values(id=order.id, address_enc=address, **_values(order, 1)))
             self._insert_steps(order, 0)
         return attrs.evolve(order.clear_events(), version=1)
 
@@ -164,7 +191,8 @@ class SqlOrderRepository(OrderRepository):
                 OrderState(s.from_state) if s.from_state is not None else None, OrderState(s.to_state),
                 self._codec.open(ORDER_STEP_NOTE, (s.order_id, s.position), s.note_enc),
             ))
-        return [_to_order(row, tuple(steps[row.id])) for row in rows]
+        return [_to_order(row, tuple(steps[row.id]), _address(self._codec.open(ORDER_ADDRESS, (row.id,), row.address_enc)))
+                for row in rows]
 
     def _page(self, query: Select[Any], offset: int, limit: int) -> list[Order]:
         query = query.order_by(*_NEWEST).offset(max(offset, 0)).limit(max(limit, 0))
@@ -196,3 +224,40 @@ class SqlOrderRepository(OrderRepository):
         query = (select(_o).where(_o.c.state == state.value, _o.c.entered_at < before)
                  .order_by(_o.c.entered_at, _o.c.id).limit(max(limit, 0)))
         return self._load(list(self._conn.execute(query)))
+
+    def open_offers(self, *, limit: int = PAGE) -> Sequence[Order]:
+        """Broadcast offers, oldest first."""
+        query = (select(_o).where(_o.c.state == OrderState.AWAITING_ACCEPTANCE.value, _o.c.therapist_id.is_(None))
+                 .order_by(_o.c.entered_at, _o.c.id).limit(max(limit, 0)))
+        return self._load(list(self._conn.execute(query)))
+
+    def therapist_load(self, therapist_ids: Collection[AccountId], since: Instant) -> Mapping[AccountId, TherapistLoad]:
+        """Three grouped reads: live orders by therapist, accept steps by actor (indexed on actor, action, at),
+        and the rejecters of the orders placed since ``since`` that have any."""
+        wanted = sorted(set(therapist_ids))
+        if not wanted:
+            return {}
+        live: dict[str, int] = {who: n for who, n in self._conn.execute(
+            select(_o.c.therapist_id, func.count()).where(
+                _o.c.therapist_id.in_(wanted), _o.c.state.in_([s.value for s in TIME_HOLDING_STATES]))
+            .group_by(_o.c.therapist_id))}
+        accepted: dict[str, int] = {who: n for who, n in self._conn.execute(
+            select(_s.c.actor, func.count()).where(
+                _s.c.actor.in_(wanted), _s.c.action == OrderAction.ACCEPT.value, _s.c.at >= since)
+            .group_by(_s.c.actor))}
+        declined = dict.fromkeys(wanted, 0)
+        for (joined,) in self._conn.execute(
+                select(_o.c.rejected_by).where(_o.c.placed_at >= since, _o.c.rejected_by != "")):
+            for rejecter in set(joined.split(",")) & declined.keys():
+                declined[rejecter] += 1
+        return {AccountId(t): TherapistLoad(live.get(t, 0), accepted.get(t, 0), declined[t]) for t in wanted}
+
+    def penalties_of(self, therapist_id: AccountId, *, offset: int = 0,
+                     limit: int = PAGE) -> Sequence[PenaltyRecord]:
+        """The ``penalty_*`` columns of the therapist's settled orders, newest first (no timelines loaded)."""
+        query = (select(_o.c.id, _o.c.penalty_therapist_id, _o.c.penalty_cause, _o.c.penalty_at)
+                 .where(_o.c.penalty_therapist_id == therapist_id)
+                 .order_by(_o.c.penalty_at.desc(), _o.c.id.desc()).offset(max(offset, 0)).limit(max(limit, 0)))
+        return [PenaltyRecord(OrderId(row.id), Penalty(AccountId(row.penalty_therapist_id),
+                                                       CancellationCause(row.penalty_cause), row.penalty_at))
+                for row in self._conn.execute(query)]
