@@ -124,7 +124,7 @@ def demo(obj: CliContext) -> None:
         say("support", "after review Wang Wei is reactivated")
 
         therapist, service = therapist_story(platform, admin, sms, say)
-        order_story(platform, li.actor, therapist, service, clock, gateway, say)
+        order_story(platform, li.actor, therapist, service, clock, gateway, say, admin)
 
         report = platform.audit.verify(admin)
         say("audit", f"operation log verified: {report.checked} entries, chain "

@@ -1,4 +1,5 @@
-"""The orders chapter of ``massage demo``: quote, book, pay, serve and complete; a late cancellation; spending.
+"""The orders chapter of ``massage demo``: quote, book, pay, serve and complete; a late cancellation; "any
+therapist" matched automatically and a broadcast grabbed; a coupon; spending.
 
 Rerunnable on the same database: every run books the fresh therapist of the catalogue chapter at her free
 slots.  The cancellation "two hours before" moves the demo's clock forward for that one step (the clock
@@ -8,6 +9,7 @@ wraps the system clock with an offset, and goes back to real time afterwards).
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 
 import pendulum
@@ -48,7 +50,7 @@ def _free_starts(platform: Platform, therapist_id: str, minutes: int) -> list[In
 
 
 def order_story(platform: Platform, customer: Actor, therapist: Actor, service: str, clock: ShiftedClock,
-                gateway: SandboxPaymentGateway, say: Callable[[str, str], None]) -> None:
+                gateway: SandboxPaymentGateway, say: Callable[[str, str], None], admin: Actor) -> None:
     """Li Na books Chen Jing, pays through the sandbox, gets her massage; a second booking is cancelled late."""
     assert therapist.account_id is not None
     orders, tid = platform.orders, therapist.account_id
@@ -85,6 +87,34 @@ def order_story(platform: Platform, customer: Actor, therapist: Actor, service: 
     say("cancel", f"Li Na books {local(second):%a %H:%M} too, pays {cancelled.paid}, and cancels 2 hours before: "
         f"the policy refunds {split.refund}, pays Chen Jing {split.therapist_compensation} and keeps "
         f"{split.platform_retained} -> {cancelled.state.value}")
+    _dispatch_story(platform, customer, therapist, service, admin, gateway, say, after=second)
     spent = orders.spending(customer)
     say("spending", f"Li Na's spending: paid {spent.paid} over {spent.orders} order(s), refunded {spent.refunded}, "
         f"net {spent.net}")
+
+
+def _dispatch_story(platform: Platform, customer: Actor, therapist: Actor, service: str, admin: Actor,
+                    gateway: SandboxPaymentGateway, say: Callable[[str, str], None], after: Instant) -> None:
+    """"Any therapist" with a coupon (best match), then a broadcast Chen Jing grabs."""
+    assert therapist.account_id is not None
+    orders, tid = platform.orders, therapist.account_id
+    minutes = platform.catalog.service(Actor.anonymous(), service).duration_minutes
+    code = f"WELCOME{secrets.randbelow(10**6):06d}"
+    now = pendulum.now("UTC")
+    platform.coupons.create(admin, "Welcome 20", valid_from=now, valid_until=now.add(days=7), amount_off=2_000,
+                            code=code, single_use=True)
+    free = [s for s in _free_starts(platform, tid, minutes) if s > after + dt.timedelta(hours=3)]
+    anyone = orders.book(customer, service=service, start=free[0], lat=LAT, lng=LNG, coupon=code,
+                         address="黄浦区南京东路100号 3单元 1201")
+    orders.payment_callback(*gateway.simulate_payment(anyone.id))
+    say("dispatch", f"Li Na books 'any therapist' at {local(free[0]):%a %H:%M} with coupon {code} (-¥20.00): the "
+        f"best match by distance, rating, load and acceptance rate is "
+        f"{'Chen Jing' if anyone.therapist_id == tid else anyone.therapist_id}; she pays {anyone.total}")
+    wide = next(s for s in free if s > free[0] + dt.timedelta(hours=3))
+    broadcast = orders.book(customer, service=service, start=wide, lat=LAT, lng=LNG, dispatch="broadcast",
+                            address="黄浦区南京东路100号 3单元 1201")
+    orders.payment_callback(*gateway.simulate_payment(broadcast.id))
+    offer = next(o for o in orders.offers(therapist) if o.order_id == broadcast.id)
+    grabbed = orders.grab(therapist, broadcast.id)
+    say("dispatch", f"a broadcast for {local(wide):%a %H:%M}: Chen Jing sees {offer.total}, {offer.distance_m} m, "
+        f"'{offer.area}' (the door stays hidden) and grabs it first -> {grabbed.state.value}")

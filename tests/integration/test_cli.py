@@ -111,7 +111,9 @@ def test_demo_on_a_missing_database_then_again(env: dict[str, str]) -> None:
     for text in ("[quote] Li Na asks for a quote for Chen Jing", "service ¥258.00", "is pending_payment",
                  "-> awaiting_acceptance; a replayed callback changes nothing (unchanged",
                  "-> in_service -> finished -> completed", "cancels 2 hours before: the policy refunds ¥129.00, "
-                 "pays Chen Jing ¥103.20 and keeps ¥25.80 -> refunded", "refunded ¥129.00, net ¥387.00"):
+                 "pays Chen Jing ¥103.20 and keeps ¥25.80 -> refunded", "refunded ¥129.00, net ¥883.00",
+                 "[dispatch] Li Na books 'any therapist'", "(-¥20.00): the best match", "she pays ¥238.00",
+                 "(the door stays hidden) and grabs it first -> accepted"):
         assert text in first.output and text in second.output, text
 
 

@@ -1,9 +1,10 @@
 """A Hypothesis state machine driving ``platform.orders``: random actions by random actors at random times.
 
-After every step: every order is in a legal state, its last step was fired by a party the transition table
-allows, money balances (paid = refunded + retained) and agrees with the sandbox gateway's own ledger, and
-the therapist's live reservations are exactly those of the orders that hold time.  A refused action changes
-no order.
+Orders are booked with a chosen therapist, auto-matched or broadcast; therapists accept, grab, reject (so
+dispatch re-offers), mark no-shows; the timers run.  After every step: every order is in a legal state, every
+step was fired by a party the transition table allows, money balances (paid = refunded + retained) and agrees
+with the sandbox gateway's own ledger, and each therapist's live reservations are exactly those of the orders
+that hold their time.  A refused action changes no order.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from massage_core.domain.payments import PaymentStatus
 from order_kit import LAT, LNG, START, SYSTEM, catalogue, gateway, make_public
 
 ACTORS = ("customer", "stranger", "therapist", "rival", "support", "system")
-ACTIONS = ("accept", "reject", "depart", "arrive", "start", "finish", "sos", "complete", "cancel", "dispute",
-           "refund")
+ACTIONS = ("accept", "grab", "reject", "depart", "arrive", "start", "finish", "sos", "complete", "cancel",
+           "dispute", "refund", "mark_no_show")
+MODES = ("chosen", "auto", "broadcast")
 
 
 class OrderMachine(RuleBasedStateMachine):
@@ -42,6 +44,7 @@ class OrderMachine(RuleBasedStateMachine):
         for person in (therapist, rival):
             make_public(self.platform, person.account_id, self.shop)
         self.therapist_id = therapist.account_id
+        self.serving = (therapist.account_id, rival.account_id)
         self.actors: dict[str, Actor] = {
             "customer": kit.customer_by_phone().actor, "stranger": kit.customer_by_phone().actor,
             "therapist": therapist.actor, "rival": rival.actor, "support": kit.support().actor, "system": SYSTEM}
@@ -57,12 +60,12 @@ class OrderMachine(RuleBasedStateMachine):
         except MassageError:
             assert self._orders() == before, "a refused action changed an order"
 
-    @rule(who=st.sampled_from(ACTORS), slot=st.integers(0, 3), service=st.booleans())
-    def book(self, who: str, slot: int, service: bool) -> None:
+    @rule(who=st.sampled_from(ACTORS), slot=st.integers(0, 3), service=st.booleans(), mode=st.sampled_from(MODES))
+    def book(self, who: str, slot: int, service: bool, mode: str) -> None:
         def go() -> None:
-            view = self.platform.orders.book(self.actors[who], therapist=self.therapist_id,
-                                             service=self.shop.tuina if service else self.shop.spa,
-                                             start=START.add(hours=2 * slot), lat=LAT, lng=LNG)
+            chosen = {"therapist": self.therapist_id} if mode == "chosen" else {"dispatch": mode}
+            view = self.platform.orders.book(self.actors[who], service=self.shop.tuina if service else self.shop.spa,
+                                             start=START.add(hours=2 * slot), lat=LAT, lng=LNG, **chosen)
             self.orders.append(view.id)
         self._attempt(go)
 
@@ -86,6 +89,10 @@ class OrderMachine(RuleBasedStateMachine):
                                  "refund": (data.draw(st.integers(1, 30_000)),)}.get(action, ())
         self._attempt(lambda: getattr(self.platform.orders, action)(self.actors[who], order, *args))
 
+    @rule()
+    def timers(self) -> None:
+        self.platform.jobs.run_due(SYSTEM)
+
     @rule(minutes=st.integers(1, 40))
     def wait(self, minutes: int) -> None:
         if self.clock.now() + dt.timedelta(minutes=minutes) < START.subtract(hours=2):
@@ -95,8 +102,8 @@ class OrderMachine(RuleBasedStateMachine):
     def orders_are_legal_and_balanced(self) -> None:
         table = order_transitions()
         now = self.clock.now()
-        live = {r.reference for r in self.platform.schedules.reservations(
-            SYSTEM, self.therapist_id, start=START.subtract(days=1), end=START.add(days=1))}
+        live = {(who, r.reference) for who in self.serving for r in self.platform.schedules.reservations(
+            SYSTEM, who, start=START.subtract(days=1), end=START.add(days=1))}
         window = dt.timedelta(minutes=self.platform.deps.policies.payment_window_minutes)
         holding = set()
         for order in self._orders().values():
@@ -110,8 +117,8 @@ class OrderMachine(RuleBasedStateMachine):
             captured = record.amount.fen if record.status is PaymentStatus.PAID else 0
             assert captured - record.refunded.fen == order.retained.fen
             lapsed = order.state is OrderState.PENDING_PAYMENT and now >= order.placed_at + window
-            if order.holds_therapist_time and order.therapist_id == self.therapist_id and not lapsed:
-                holding.add(order.id)
+            if order.holds_therapist_time and not lapsed:
+                holding.add((order.therapist_id, order.id))
         assert live == holding
 
 

@@ -1,4 +1,4 @@
-"""Dispatch (P4): who is offered an order (decision 0022-dispatch).
+"""Dispatch (P4): who is offered an order (decision 0024).
 
 Three modes, recorded on the order:
 

@@ -1,4 +1,4 @@
-"""Dispatch (P4; decision 0022-dispatch): finding eligible therapists, the best match, re-dispatch after a
+"""Dispatch (P4; decision 0024): finding eligible therapists, the best match, re-dispatch after a
 rejection or a timeout, and the broadcast offers therapists grab.
 
 A therapist is *eligible* for a request when every booking check of ``order_quotes`` passes for them, their

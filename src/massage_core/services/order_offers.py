@@ -1,4 +1,4 @@
-"""Broadcast offers, the therapists' side of dispatch (P4; decision 0022-dispatch): the orders a therapist may
+"""Broadcast offers, the therapists' side of dispatch (P4; decision 0024): the orders a therapist may
 grab, and the grab itself, where the first eligible therapist wins (the order's version check makes exactly one
 of concurrent grabs save; the others get Conflict ``order.taken``)."""
 

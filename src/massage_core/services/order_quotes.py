@@ -1,6 +1,6 @@
 """Who may be booked for what, where and when, and the price: the checks behind ``orders.quote`` and ``book``.
 
-Checks, in this order, so a request always fails with the same code (decisions 0019, 0022-dispatch):
+Checks, in this order, so a request always fails with the same code (decisions 0019, 0024):
 
 1. input: an aware ``start`` (``time.naive``), a known zone (``time.zone``), coordinates (``pricing.point``),
    the address line (``order.address``), the gender preference (``therapist.gender``), the declared

@@ -255,7 +255,7 @@ class OrdersService(OrderIncidents):
         """The assigned therapist declines (a reason is required: ValidationError ``order.reason``); their time is
         released.  Dispatch then offers the order to the next best match (auto), broadcasts it again
         (broadcast), or -- a chosen therapist (unless the policy re-dispatches those), nobody left, or the
-        policy's ``max_offers`` reached -- the system cancels it and refunds in full (decision 0022-dispatch)."""
+        policy's ``max_offers`` reached -- the system cancels it and refunds in full (decision 0024)."""
         self._serve(actor, order, "reject")
         return OrderView.of(self._act(
             actor, order, "reject", THERAPIST, lambda o, w, t: o.reject(w, t, reason),

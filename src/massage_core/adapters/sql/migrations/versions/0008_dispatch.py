@@ -1,5 +1,5 @@
 """Dispatch: the order's dispatch mode, the customer's gender preference and the encrypted visit address;
-an index for the dispatcher's acceptance counts (decision 0022-dispatch).
+an index for the dispatcher's acceptance counts (decision 0024).
 
 Revision ID: 0008
 Revises: 0007
