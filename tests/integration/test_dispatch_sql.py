@@ -143,3 +143,14 @@ def test_dispatch_reads_on_sql(platform: Platform, sql_backend: Backend) -> None
     engine.dispose()
     assert stored and all(s is None or "愚园路" not in s for s in stored)
     assert platform.orders.get(customer, broadcast.id).id == broadcast.id
+
+
+def test_sos_alerts_on_sql(platform: Platform) -> None:
+    service, customer, serving = team(platform, 1)
+    order = platform.orders.book(customer, service=service, start=START, lat=LAT, lng=LNG).id
+    pay(platform, order)
+    for step in (platform.orders.accept, platform.orders.depart):
+        step(serving[0], order)
+    platform.orders.sos(serving[0], order, "a stranger is following me")
+    [alert] = platform.orders.sos_alerts(SYSTEM, open_only=True)
+    assert (alert.order_id, alert.note, alert.open) == (order, "a stranger is following me", True)

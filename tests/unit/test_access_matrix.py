@@ -359,6 +359,7 @@ MATRIX: dict[str, Entry] = {
     "orders.list_all": Entry(mo.mine("list_all"), granted(*mo.MANAGERS)),
     "orders.offers": Entry(mo.mine("offers"), granted("therapist", system=NO_ACCOUNT)),
     "orders.grab": Entry(mo.grab, granted("therapist", system=NO_ACCOUNT)),
+    "orders.sos_alerts": Entry(mo.mine("sos_alerts"), granted(*mo.MANAGERS)),
     # orders: no-shows, disputes, penalty and payment records (decision 23)
     "orders.mark_no_show": Entry(mo.no_show, granted(*mo.CANCELLERS, system=PARTY)),
     "orders.dismiss_dispute": Entry(mo.on_order("dismiss_dispute", "disputed", "served in full"),

@@ -93,6 +93,10 @@ class OrderRepository(abc.ABC):
         both descending."""
 
     @abc.abstractmethod
+    def with_sos(self, since: Instant, *, limit: int = PAGE) -> Sequence[Order]:
+        """Orders with an SOS step at or after ``since``, the most recent SOS first."""
+
+    @abc.abstractmethod
     def open_offers(self, *, limit: int = PAGE) -> Sequence[Order]:
         """Broadcast orders waiting for a therapist to grab them (``awaiting_acceptance`` without a therapist),
         oldest offer first."""

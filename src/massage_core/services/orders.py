@@ -30,6 +30,7 @@ from massage_core.domain.payments import PaymentMethod, PaymentRequest, PaymentS
 from massage_core.domain.quotes import Quote
 from massage_core.domain.time import Instant
 from massage_core.ports.unit_of_work import UnitOfWork
+from massage_core.services.order_alerts import OrderAlerts
 from massage_core.services.order_incidents import OrderIncidents
 from massage_core.services.customers import declared_conditions
 from massage_core.services.order_quotes import BookingRequest, Priced, check_offer, check_therapist, quote_for
@@ -48,7 +49,7 @@ def _method(raw: str) -> PaymentMethod:
                               field="method") from None
 
 
-class OrdersService(OrderIncidents):
+class OrdersService(OrderIncidents, OrderAlerts):
     """``platform.orders``: see the module docstring."""
 
     # -- quoting and booking -------------------------------------------------------------------------

@@ -80,6 +80,13 @@ class MemoryOrderRepository(OrderRepository):
                         if entered_state_at(o) < before), key=lambda item: (item[0], item[1]))
         return [order for _, _, order in found[: max(limit, 0)]]
 
+    def with_sos(self, since: Instant, *, limit: int = PAGE) -> Sequence[Order]:
+        """Orders with a recent SOS, the most recent first."""
+        latest = {o.id: max(s.at for s in o.timeline if s.action is OrderAction.SOS) for o in self._where(
+            lambda o: any(s.action is OrderAction.SOS and s.at >= since for s in o.timeline))}
+        found = sorted(latest, key=lambda oid: (latest[oid], oid), reverse=True)
+        return [self._t.orders[oid] for oid in found[: max(limit, 0)]]
+
     def open_offers(self, *, limit: int = PAGE) -> Sequence[Order]:
         """Broadcast offers, oldest first."""
         found = sorted(((entered_state_at(o), o.id, o) for o in self._where(

@@ -93,4 +93,5 @@ order_timeline = Table(
     Column("note_enc", Text(), nullable=True),
     PrimaryKeyConstraint("order_id", "position"),
     Index(None, "actor", "action", "at"),
+    Index(None, "action", "at"),
 )

@@ -225,6 +225,15 @@ class SqlOrderRepository(OrderRepository):
                  .order_by(_o.c.entered_at, _o.c.id).limit(max(limit, 0)))
         return self._load(list(self._conn.execute(query)))
 
+    def with_sos(self, since: Instant, *, limit: int = PAGE) -> Sequence[Order]:
+        """Orders with a recent SOS (indexed on order_timeline action, at), the most recent first."""
+        latest = (select(_s.c.order_id, func.max(_s.c.at).label("sos_at"))
+                  .where(_s.c.action == OrderAction.SOS.value, _s.c.at >= since)
+                  .group_by(_s.c.order_id).subquery())
+        query = (select(_o).join(latest, latest.c.order_id == _o.c.id)
+                 .order_by(latest.c.sos_at.desc(), _o.c.id.desc()).limit(max(limit, 0)))
+        return self._load(list(self._conn.execute(query)))
+
     def open_offers(self, *, limit: int = PAGE) -> Sequence[Order]:
         """Broadcast offers, oldest first."""
         query = (select(_o).where(_o.c.state == OrderState.AWAITING_ACCEPTANCE.value, _o.c.therapist_id.is_(None))
