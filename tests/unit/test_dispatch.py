@@ -318,3 +318,23 @@ def test_the_dispatchers_reads_on_memory(kit: Kit, shop: Shop, customer: Person)
     assert load[a.account_id] == TherapistLoad(live=1, accepted=1, declined=1)
     assert load[b.account_id] == TherapistLoad(live=1)
     assert load[customer.account_id] == TherapistLoad()
+
+
+def test_the_address_is_shown_in_full_only_to_who_needs_the_door(kit: Kit, shop: Shop, customer: Person) -> None:
+    a = public_at(kit, shop, east=EAST)
+    orders = kit.platform.orders
+    order = book_any(kit, customer, shop)
+    assert order.address is not None and order.address.line.endswith("1201")  # the customer's own answer
+    pay(kit.platform, order.id)
+    offered = orders.get(a.actor, order.id).address
+    assert offered is not None and "1201" not in offered.line and offered.line.endswith("***")
+    assert (offered.point.lat, offered.point.lng) == (round(LAT, 2), round(LNG, 2))
+    assert orders.accept(a.actor, order.id).address == order.address
+    support = orders.get(kit.support().actor, order.id).address
+    assert support is not None and support.line == offered.line
+    for step in (orders.depart, orders.arrive, orders.start, orders.finish):
+        assert step(a.actor, order.id).address == order.address
+    orders.complete(customer.actor, order.id)
+    assert orders.get(customer.actor, order.id).address == order.address
+    after = orders.get(a.actor, order.id).address
+    assert after is not None and after.line == offered.line

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import attrs
 import pytest
 
 from conftest import Kit, Person
@@ -74,7 +75,9 @@ def test_the_full_lifecycle(kit: Kit, shop: Shop, therapist: Person, customer: P
     assert [s.action for s in done.timeline] == [OrderAction(a) for a in (
         "place", "pay", "accept", "depart", "arrive", "start", "finish", "complete")]
     assert [s.actor for s in done.timeline][2:7] == [therapist.account_id] * 5
-    assert p.orders.get(customer.actor, booked.id) == p.orders.get(therapist.actor, booked.id) == done
+    assert p.orders.get(customer.actor, booked.id) == done
+    served = p.orders.get(therapist.actor, booked.id)  # the visit is over: the therapist sees the address masked
+    assert attrs.evolve(served, address=done.address) == done and served.address != done.address
     assert p.orders.spending(customer.actor).net == quote.total
     mine = p.orders.list_mine(customer.actor, "completed")
     assert [o.id for o in mine.orders] == [booked.id]

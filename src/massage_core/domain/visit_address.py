@@ -39,3 +39,8 @@ class VisitAddress:
             return ""
         keep = min(6, max(1, len(self.line) // 3))
         return self.line[:keep] + "***"
+
+    def masked_view(self) -> VisitAddress:
+        """The address as somebody who does not need the door sees it: the masked line, the point rounded to
+        0.01 degrees (about a kilometre)."""
+        return VisitAddress(GeoPoint(round(self.point.lat, 2), round(self.point.lng, 2)), self.masked)

@@ -29,6 +29,7 @@ from massage_core.domain.therapists import TherapistProfile
 from massage_core.domain.time import Instant
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.order_payments import OrderFlows
+from massage_core.services.order_views import OrderView
 from massage_core.services.order_quotes import BookingRequest, Offered, check_therapist
 
 
@@ -132,6 +133,11 @@ class OrderDispatch(OrderFlows):
         except MassageError:
             return None
         return profile if self._is_free(uow, me, order.scheduled, now) else None
+
+    @staticmethod
+    def _view(actor: Actor, order: Order) -> OrderView:
+        """The view of ``order`` for ``actor`` (the address in full only where they need it)."""
+        return OrderView.of(order, viewer=actor.account_id)
 
     def _own_account(self, actor: Actor) -> AccountId:
         if actor.account_id is None:

@@ -106,7 +106,7 @@ class OrderIncidents(OrderReads):
                                           Permission.ORDERS_MANAGE)):
             self._require(actor, Permission.ORDERS_PLACE, "orders.mark_no_show", str(order))
         policy = self._deps.policies.cancellation
-        return OrderView.of(self._act(
+        return self._view(actor, self._act(
             actor, order, "mark_no_show", PARTIES, lambda o, w, t: o.mark_no_show(w, t, policy),
             after=lambda uow, before, after, t: self._refund_settled(after, t, "no-show")))
 
@@ -118,7 +118,7 @@ class OrderIncidents(OrderReads):
         ``refund`` it instead.
         """
         self._require(actor, Permission.ORDERS_MANAGE, "orders.dismiss_dispute", str(order))
-        return OrderView.of(self._act(actor, order, "dismiss_dispute", ADMIN,
+        return self._view(actor, self._act(actor, order, "dismiss_dispute", ADMIN,
                                       lambda o, w, t: o.dismiss_dispute(w, t, note)))
 
     def penalties(self, actor: Actor, therapist: str | None = None, *, offset: int = 0,

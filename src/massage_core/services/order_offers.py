@@ -75,5 +75,5 @@ class OrderOffers(OrderDispatch):
             if clash.code == "conflict.stale":
                 raise Conflict("another therapist took this order first", code="order.taken") from None
             raise
-        return OrderView.of(saved)
+        return OrderView.of(saved, viewer=me)
 

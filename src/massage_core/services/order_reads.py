@@ -41,7 +41,7 @@ class OrderReads(OrderOffers):
             found = uow.orders.get(oid)
             if not actor.may(Permission.ORDERS_READ):
                 self._who(actor, found, frozenset({P.CUSTOMER, P.THERAPIST}))
-            return OrderView.of(found)
+            return OrderView.of(found, viewer=actor.account_id)
 
     def list_mine(self, actor: Actor, status: str | None = None, *, as_therapist: bool | None = None,
                   offset: int = 0, limit: int = 20) -> OrderPage:
@@ -63,7 +63,7 @@ class OrderReads(OrderOffers):
             else:
                 states = None if status is None else self._group(status)
                 found = uow.orders.list_for_customer(me, states, offset=offset, limit=limit)
-        return OrderPage(tuple(OrderView.of(o) for o in found), offset, limit)
+        return OrderPage(tuple(OrderView.of(o, viewer=actor.account_id) for o in found), offset, limit)
 
     @staticmethod
     def _group(status: str) -> list[OrderState]:
@@ -93,4 +93,4 @@ class OrderReads(OrderOffers):
         states = list(OrderState) if state is None else [_state(state)]
         with self._uow() as uow:
             found = uow.orders.list_by_state(states, offset=offset, limit=limit)
-        return OrderPage(tuple(OrderView.of(o) for o in found), offset, limit)
+        return OrderPage(tuple(OrderView.of(o, viewer=actor.account_id) for o in found), offset, limit)

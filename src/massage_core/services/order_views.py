@@ -5,12 +5,28 @@ from __future__ import annotations
 from attrs import frozen
 
 from massage_core.domain.cancellation import CancellationCause, CancellationOutcome
+from massage_core.domain.dispatch import DispatchMode
 from massage_core.domain.ids import AccountId, ServiceId
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import CustomerStatus, OrderAction, OrderId, OrderState, OrderStep, customer_status
 from massage_core.domain.orders import Order
 from massage_core.domain.payments import PaymentMethod, PaymentPayload, PaymentStatus
 from massage_core.domain.time import Instant
+from massage_core.domain.visit_address import VisitAddress
+
+
+ADDRESS_STATES = frozenset({OrderState.ACCEPTED, OrderState.DEPARTED, OrderState.ARRIVED, OrderState.IN_SERVICE,
+                            OrderState.FINISHED})
+"""While the order is in these states its therapist sees the full address (they need the door)."""
+
+
+def _address_for(order: Order, viewer: str | None) -> VisitAddress | None:
+    if order.address is None:
+        return None
+    if viewer is not None and (viewer == order.customer_id or (
+            viewer == order.therapist_id and order.state in ADDRESS_STATES)):
+        return order.address
+    return order.address.masked_view()
 
 
 @frozen
@@ -19,7 +35,9 @@ class OrderView:
 
     ``timeline`` holds every accepted step (when, what, by which party and account, from which state to
     which, and the note); ``allowed`` the actions the state machine allows now (whoever may fire them);
-    ``payment`` the client payload to start paying, only on the answer of ``book``.
+    ``payment`` the client payload to start paying, only on the answer of ``book``; ``address`` the visit
+    address (in full only for the customer and the therapist during their visit, otherwise masked: the line cut
+    short and the point rounded to about a kilometre); ``dispatch`` how the order found its therapist.
     """
 
     id: OrderId
@@ -41,15 +59,20 @@ class OrderView:
     allowed: tuple[OrderAction, ...]
     version: int
     payment: PaymentPayload | None = None
+    address: VisitAddress | None = None
+    dispatch: DispatchMode = DispatchMode.CHOSEN
 
     @classmethod
-    def of(cls, order: Order, payment: PaymentPayload | None = None) -> OrderView:
+    def of(cls, order: Order, payment: PaymentPayload | None = None, *, viewer: str | None = None) -> OrderView:
+        """The view of ``order`` for the account ``viewer``: the visit address in full for the customer, and for
+        the therapist while the visit is theirs (accepted .. finished); masked for everybody else."""
         return cls(id=order.id, state=order.state, customer_status=customer_status(order.state),
                    customer_id=order.customer_id, therapist_id=order.therapist_id, service_id=order.service_id,
                    start=order.scheduled.start, end=order.scheduled.end, total=order.total, paid=order.paid,
                    refunded=order.refunded, retained=order.retained, refund_due=order.refund_due,
                    placed_at=order.placed_at, settlement=order.settlement, timeline=order.timeline,
-                   allowed=order.allowed_actions(), version=order.version, payment=payment)
+                   allowed=order.allowed_actions(), version=order.version, payment=payment,
+                   address=_address_for(order, viewer), dispatch=order.dispatch)
 
 
 @frozen

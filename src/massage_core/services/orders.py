@@ -159,7 +159,7 @@ class OrdersService(OrderIncidents, OrderAlerts):
             except Exception:
                 self._close_unpaid(stored.id)
                 raise
-        return OrderView.of(stored, payload)
+        return OrderView.of(stored, payload, viewer=me)
 
     def _held(self, uow: UnitOfWork, placed: Order, priced: Priced, now: Instant, hold_until: Instant,
               mode: DispatchMode) -> bool:
@@ -250,7 +250,7 @@ class OrdersService(OrderIncidents, OrderAlerts):
     def accept(self, actor: Actor, order: str) -> OrderView:
         """The assigned therapist accepts a paid order. Errors: see the module docstring."""
         self._serve(actor, order, "accept")
-        return OrderView.of(self._act(actor, order, "accept", THERAPIST, lambda o, w, t: o.accept(w, t)))
+        return self._view(actor, self._act(actor, order, "accept", THERAPIST, lambda o, w, t: o.accept(w, t)))
 
     def reject(self, actor: Actor, order: str, reason: str = "") -> OrderView:
         """The assigned therapist declines (a reason is required: ValidationError ``order.reason``); their time is
@@ -258,46 +258,46 @@ class OrdersService(OrderIncidents, OrderAlerts):
         (broadcast), or -- a chosen therapist (unless the policy re-dispatches those), nobody left, or the
         policy's ``max_offers`` reached -- the system cancels it and refunds in full (decision 0024)."""
         self._serve(actor, order, "reject")
-        return OrderView.of(self._act(
+        return self._view(actor, self._act(
             actor, order, "reject", THERAPIST, lambda o, w, t: o.reject(w, t, reason),
             after=lambda uow, before, after, t: self._redispatch_or_cancel(uow, after, t)))
 
     def depart(self, actor: Actor, order: str) -> OrderView:
         """The therapist set off (accepted -> departed)."""
         self._serve(actor, order, "depart")
-        return OrderView.of(self._act(actor, order, "depart", THERAPIST, lambda o, w, t: o.depart(w, t)))
+        return self._view(actor, self._act(actor, order, "depart", THERAPIST, lambda o, w, t: o.depart(w, t)))
 
     def arrive(self, actor: Actor, order: str) -> OrderView:
         """The therapist is at the door (departed -> arrived)."""
         self._serve(actor, order, "arrive")
-        return OrderView.of(self._act(actor, order, "arrive", THERAPIST, lambda o, w, t: o.arrive(w, t)))
+        return self._view(actor, self._act(actor, order, "arrive", THERAPIST, lambda o, w, t: o.arrive(w, t)))
 
     def start(self, actor: Actor, order: str) -> OrderView:
         """The massage begins (arrived -> in_service)."""
         self._serve(actor, order, "start")
-        return OrderView.of(self._act(actor, order, "start", THERAPIST, lambda o, w, t: o.start(w, t)))
+        return self._view(actor, self._act(actor, order, "start", THERAPIST, lambda o, w, t: o.start(w, t)))
 
     def finish(self, actor: Actor, order: str) -> OrderView:
         """The massage is over (in_service -> finished)."""
         self._serve(actor, order, "finish")
-        return OrderView.of(self._act(actor, order, "finish", THERAPIST, lambda o, w, t: o.finish(w, t)))
+        return self._view(actor, self._act(actor, order, "finish", THERAPIST, lambda o, w, t: o.finish(w, t)))
 
     def sos(self, actor: Actor, order: str, note: str = "") -> OrderView:
         """An SOS during a visit: the state stays; a ``SosRaised`` event and an audit entry are recorded."""
         self._serve(actor, order, "sos")
-        return OrderView.of(self._act(actor, order, "sos", THERAPIST, lambda o, w, t: o.sos(w, t, note)))
+        return self._view(actor, self._act(actor, order, "sos", THERAPIST, lambda o, w, t: o.sos(w, t, note)))
 
     # -- the customer and admins ---------------------------------------------------------------------
 
     def complete(self, actor: Actor, order: str) -> OrderView:
         """The customer confirms a finished visit (the system may auto-complete)."""
         self._require(actor, Permission.ORDERS_PLACE, "orders.complete", str(order))
-        return OrderView.of(self._act(actor, order, "complete", CUSTOMER, lambda o, w, t: o.complete(w, t)))
+        return self._view(actor, self._act(actor, order, "complete", CUSTOMER, lambda o, w, t: o.complete(w, t)))
 
     def dispute(self, actor: Actor, order: str, reason: str) -> OrderView:
         """The customer contests a finished or completed visit (ValidationError ``order.reason`` without one)."""
         self._require(actor, Permission.ORDERS_PLACE, "orders.dispute", str(order))
-        return OrderView.of(self._act(actor, order, "dispute", CUSTOMER, lambda o, w, t: o.dispute(w, t, reason)))
+        return self._view(actor, self._act(actor, order, "dispute", CUSTOMER, lambda o, w, t: o.dispute(w, t, reason)))
 
     def cancel(self, actor: Actor, order: str, reason: str = "") -> OrderView:
         """Cancel as the order's customer, its therapist or an admin (``orders.manage``; audited).
@@ -314,7 +314,7 @@ class OrdersService(OrderIncidents, OrderAlerts):
                           after=self._after_cancel)
         if saved.paid.fen == 0:
             self._close_unpaid(saved.id)
-        return OrderView.of(saved)
+        return OrderView.of(saved, viewer=actor.account_id)
 
     def _after_cancel(self, uow: UnitOfWork, before: Order, after: Order, now: Instant) -> Order:
         if after.paid.fen == 0:
@@ -329,6 +329,6 @@ class OrdersService(OrderIncidents, OrderAlerts):
         money = Money(amount) if isinstance(amount, int) and not isinstance(amount, bool) else amount
         if money is not None and not isinstance(money, Money):
             raise ValidationError("amount must be Money or integer fen", code="order.refund_amount", field="amount")
-        return OrderView.of(self._act(
+        return self._view(actor, self._act(
             actor, order, "refund", frozenset({P.ADMIN}),
             lambda o, w, t: self._refund(o, w, t, "refund by the platform", money)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy.engine import Connection, Engine
 
 from massage_core.adapters.sql.engine import translating
@@ -32,6 +35,28 @@ from massage_core.ports.ids import IdGenerator
 from massage_core.ports.unit_of_work import UnitOfWork
 
 
+_Factory = Callable[[Connection, FieldCodec, IdGenerator], Any]
+_REPOSITORIES: dict[str, _Factory] = {
+    "accounts": lambda c, codec, ids: SqlAccountRepository(c, codec),
+    "sessions": lambda c, codec, ids: SqlSessionRepository(c, codec),
+    "login_records": lambda c, codec, ids: SqlLoginRecordRepository(c, codec),
+    "one_time_codes": lambda c, codec, ids: SqlOneTimeCodeRepository(c),
+    "audit": lambda c, codec, ids: SqlAuditTrail(c, ids),
+    "levels": lambda c, codec, ids: SqlLevelRepository(c),
+    "categories": lambda c, codec, ids: SqlCategoryRepository(c),
+    "catalog_services": lambda c, codec, ids: SqlServiceRepository(c),
+    "packages": lambda c, codec, ids: SqlPackageRepository(c),
+    "therapists": lambda c, codec, ids: SqlTherapistRepository(c, codec),
+    "media": lambda c, codec, ids: SqlMediaRepository(c),
+    "schedules": lambda c, codec, ids: SqlScheduleRepository(c),
+    "reservations": lambda c, codec, ids: SqlReservationRepository(c),
+    "locator": lambda c, codec, ids: SqlTherapistLocator(c),
+    "orders": lambda c, codec, ids: SqlOrderRepository(c, codec),
+    "coupons": lambda c, codec, ids: SqlCouponRepository(c),
+    "customers": lambda c, codec, ids: SqlCustomerProfileRepository(c, codec),
+}
+
+
 class SqlUnitOfWork(UnitOfWork):
     """Opens a connection and a transaction on enter; rolls back unless committed; closes on exit.
 
@@ -41,7 +66,11 @@ class SqlUnitOfWork(UnitOfWork):
     first; when the wait exceeds the busy timeout, entering raises
     ``Conflict("conflict.busy")``.  A commit the database refuses raises
     ``Conflict`` as well.  After ``rollback()`` inside the block the unit goes
-    on in a new transaction.  One instance may be entered again after it exits.
+    on in a new transaction, with fresh repositories.  One instance may be
+    entered again after it exits.
+
+    Each repository is made on its first use in the unit (most units use two
+    or three of the seventeen).
     """
 
     def __init__(self, engine: Engine, cipher: FieldCipher, ids: IdGenerator) -> None:
@@ -51,6 +80,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._codec = FieldCodec(cipher)
         self._ids = ids
         self._connection: Connection | None = None
+        self._bound: Connection | None = None
 
     @property
     def connection(self) -> Connection:
@@ -60,23 +90,21 @@ class SqlUnitOfWork(UnitOfWork):
         return self._connection
 
     def _bind(self, connection: Connection) -> None:
-        self.accounts = SqlAccountRepository(connection, self._codec)
-        self.sessions = SqlSessionRepository(connection, self._codec)
-        self.login_records = SqlLoginRecordRepository(connection, self._codec)
-        self.one_time_codes = SqlOneTimeCodeRepository(connection)
-        self.audit = SqlAuditTrail(connection, self._ids)
-        self.levels = SqlLevelRepository(connection)
-        self.categories = SqlCategoryRepository(connection)
-        self.catalog_services = SqlServiceRepository(connection)
-        self.packages = SqlPackageRepository(connection)
-        self.therapists = SqlTherapistRepository(connection, self._codec)
-        self.media = SqlMediaRepository(connection)
-        self.schedules = SqlScheduleRepository(connection)
-        self.reservations = SqlReservationRepository(connection)
-        self.locator = SqlTherapistLocator(connection)
-        self.orders = SqlOrderRepository(connection, self._codec)
-        self.coupons = SqlCouponRepository(connection)
-        self.customers = SqlCustomerProfileRepository(connection, self._codec)
+        """Forget the repositories of the previous binding; ``__getattr__`` makes them for ``connection``."""
+        state = self.__dict__
+        for name in _REPOSITORIES:
+            state.pop(name, None)
+        self._bound = connection
+
+    def __getattr__(self, name: str) -> Any:
+        """A repository, made on first use and kept until the next binding."""
+        factory = _REPOSITORIES.get(name)
+        bound = self.__dict__.get("_bound")
+        if factory is None or bound is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        repository = factory(bound, self._codec, self._ids)
+        self.__dict__[name] = repository
+        return repository
 
     def _begin(self) -> None:
         if self._connection is not None:
@@ -104,6 +132,7 @@ class SqlUnitOfWork(UnitOfWork):
         except BaseException:
             self._end()
             raise
+        self._bind(self._connection)  # fresh repositories: what they remembered of the transaction is gone
 
     def _end(self) -> None:
         connection, self._connection = self._connection, None

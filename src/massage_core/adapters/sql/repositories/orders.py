@@ -4,20 +4,31 @@
 lock and then finds the new version: ``conflict.stale``; SQLite's units are serialised), then appends the
 timeline steps beyond those stored -- the domain only ever appends to the timeline.  Step notes are
 encrypted (``fields.ORDER_STEP_NOTE``), bound to (order id, position).
+
+The hot path (``get`` then ``save`` in one unit of work) costs four statements on SQLite and three on
+PostgreSQL: ``get`` reads the row and its steps (on PostgreSQL in ONE statement, the steps aggregated into
+arrays, so both come from one snapshot under READ COMMITTED); the repository remembers, per order it read or
+wrote, the version, how many steps were stored at it and the row's account references, so ``save`` of that
+version appends without counting the steps again (a save of any other version counts them first) and needs no
+savepoint: the update can only be refused for a reference to an account the row did not already hold (then
+``save`` runs in a savepoint, as ``add`` always does), and the step insert after it cannot be refused.  The
+statements are module-level constructs with bound parameters: SQLAlchemy compiles each once.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import attrs
 from sqlalchemy import Row, Select, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection
 
 from massage_core.adapters.sql.fields import ORDER_ADDRESS, ORDER_STEP_NOTE, FieldCodec
+from massage_core.adapters.sql.engine import translating
 from massage_core.adapters.sql.repositories._guard import guarded
 from massage_core.adapters.sql.tables_orders import order_timeline, orders
 from massage_core.domain.dispatch import DispatchMode, TherapistLoad
@@ -48,8 +59,22 @@ _STEPS_OF = (
     .where(_s.c.order_id.in_(bindparam("p_ids", expanding=True)))
     .order_by(_s.c.order_id, _s.c.position)
 )
+_STEPS_OF_ONE = select(_s).where(_s.c.order_id == bindparam("p_id")).order_by(_s.c.position)
 _STEP_COUNT = select(func.count()).select_from(_s).where(_s.c.order_id == bindparam("p_id"))
-_VERSION = select(_o.c.version).where(_o.c.id == bindparam("p_id"))
+_STEP_COLUMNS = (_s.c.position, _s.c.at, _s.c.action, _s.c.party, _s.c.actor, _s.c.from_state, _s.c.to_state,
+                 _s.c.note_enc)
+# PostgreSQL: the row and its steps in one statement (one snapshot); each step column as an array by position.
+_BY_ID_WITH_STEPS = (
+    select(_o, *(func.array_agg(aggregate_order_by(column, _s.c.position)).label(f"steps_{column.name}")
+                 for column in _STEP_COLUMNS))
+    .select_from(_o.outerjoin(_s, _s.c.order_id == _o.c.id))
+    .where(_o.c.id == bindparam("p_id"))
+    .group_by(_o.c.id)
+)
+_INSERT = insert(_o)
+_INSERT_STEPS = insert(_s)
+_UPDATE = update(_o).where(_o.c.id == bindparam("p_id"), _o.c.version == bindparam("p_version"))
+_REFERENCES = tuple(column.name for column in _o.c if column.foreign_keys)
 _NEWEST = (_o.c.placed_at.desc(), _o.c.id.desc())
 
 
@@ -125,6 +150,26 @@ def _to_order(row: Row[Any], steps: tuple[OrderStep, ...], address: VisitAddress
     )
 
 
+class _Stored(NamedTuple):
+    """What this unit of work read or wrote of an order: its version, its step count, its references."""
+
+    version: int
+    steps: int
+    references: tuple[Any, ...]
+
+
+class _StepRow(NamedTuple):
+    order_id: str
+    position: int
+    at: Instant
+    action: str
+    party: str
+    actor: str
+    from_state: str | None
+    to_state: str
+    note_enc: str | None
+
+
 class SqlOrderRepository(OrderRepository):
     """The ``orders`` and ``order_timeline`` tables; see the module docstring."""
 
@@ -132,6 +177,8 @@ class SqlOrderRepository(OrderRepository):
         """Work inside ``connection``'s transaction, encrypting step notes with ``codec``."""
         self._conn = connection
         self._codec = codec
+        self._postgres = connection.dialect.name == "postgresql"
+        self._stored: dict[str, _Stored] = {}
 
     def _insert_steps(self, order: Order, first: int) -> None:
         rows = [
@@ -142,50 +189,75 @@ class SqlOrderRepository(OrderRepository):
             for n, step in enumerate(order.timeline) if n >= first
         ]
         if rows:
-            self._conn.execute(insert(_s), rows)
+            self._conn.execute(_INSERT_STEPS, rows)
 
     def add(self, order: Order) -> Order:
         """Insert the row and every step with version 1; Conflict ``order.duplicate`` or ``conflict.reference``."""
+        values = _values(order, 1)
         with guarded(self._conn, duplicate=DUPLICATE):
             address = self._codec.seal(ORDER_ADDRESS, (order.id,), _address_text(order.address))
-            self._conn.execute(insert(_o).values(id=order.id, address_enc=address, **_values(order, 1)))
+            self._conn.execute(_INSERT, {"id": order.id, "address_enc": address, **values})
             self._insert_steps(order, 0)
+        self._remember(order.id, 1, len(order.timeline), values)
         return attrs.evolve(order.clear_events(), version=1)
 
     def get(self, order_id: OrderId) -> Order:
-        """The order and its timeline, or NotFound."""
-        while True:
+        """The order and its timeline, or NotFound.
+
+        The row and the steps always come from one snapshot: under READ COMMITTED (PostgreSQL) every
+        statement has its own, so there they are read by one statement; SQLite's units are serialised
+        (``BEGIN IMMEDIATE``), so its two statements see the same data.
+        """
+        if self._postgres:
+            row = self._conn.execute(_BY_ID_WITH_STEPS, {"p_id": order_id}).first()
+            if row is None:
+                raise NotFound("order", order_id)
+            columns = (row.steps_position, row.steps_at, row.steps_action, row.steps_party, row.steps_actor,
+                       row.steps_from_state, row.steps_to_state, row.steps_note_enc)
+            steps = [_StepRow(row.id, *step) for step in zip(*columns, strict=True) if step[0] is not None]
+            order = self._load([row], steps)[0]
+        else:
             row = self._conn.execute(_BY_ID, {"p_id": order_id}).first()
             if row is None:
                 raise NotFound("order", order_id)
-            order = self._load([row])[0]
-            # Under READ COMMITTED (PostgreSQL) every statement has its own snapshot: a save committed between
-            # the row and its steps would pair an old row with a newer timeline.  Same version after the steps
-            # means no save came in between (SQLite units are serialised, so it never happens there).
-            if self._conn.dialect.name != "postgresql" or \
-                    self._conn.execute(_VERSION, {"p_id": order_id}).scalar_one_or_none() == row.version:
-                return order
+            order = self._load([row], self._conn.execute(_STEPS_OF_ONE, {"p_id": order_id}))[0]
+        self._remember(order.id, order.version, len(order.timeline), row._mapping)
+        return order
+
+    def _remember(self, oid: str, version: int, steps: int, values: Mapping[Any, Any]) -> None:
+        self._stored[oid] = _Stored(version, steps, tuple(values[name] for name in _REFERENCES))
 
     def save(self, order: Order) -> Order:
         """Update where the stored version is ``order.version``; append the new timeline steps."""
         new_version = order.version + 1
-        with guarded(self._conn, duplicate=DUPLICATE):
-            result = self._conn.execute(
-                update(_o).where(_o.c.id == order.id, _o.c.version == order.version)
-                .values(_values(order, new_version))
-            )
+        values = _values(order, new_version)
+        known = self._stored.get(order.id)
+        if known is not None and known.version != order.version:
+            known = None
+        # A savepoint only when the database may refuse the update: a reference to an account that this
+        # row did not hold at the version read here (the step insert after it cannot be refused).
+        refusable = known is None or known.references != tuple(values[name] for name in _REFERENCES)
+        with guarded(self._conn, duplicate=DUPLICATE) if refusable else translating(duplicate=DUPLICATE):
+            result = self._conn.execute(_UPDATE, {**values, "p_id": order.id, "p_version": order.version})
             if result.rowcount == 0:
                 if self._conn.execute(_BY_ID, {"p_id": order.id}).first() is None:
                     raise NotFound("order", order.id)
                 raise Conflict("the order was changed by somebody else; reload it", code="conflict.stale")
-            self._insert_steps(order, self._conn.execute(_STEP_COUNT, {"p_id": order.id}).scalar_one())
+            # The stored version was order.version, so the steps stored are those of that version.
+            stored = known.steps if known is not None else \
+                self._conn.execute(_STEP_COUNT, {"p_id": order.id}).scalar_one()
+            self._insert_steps(order, stored)
+        self._remember(order.id, new_version, len(order.timeline), values)
         return attrs.evolve(order.clear_events(), version=new_version)
 
-    def _load(self, rows: Sequence[Row[Any]]) -> list[Order]:
+    def _load(self, rows: Sequence[Row[Any]], read: Iterable[Any] | None = None) -> list[Order]:
+        """The orders of ``rows`` with their steps (``read`` when the caller read them already)."""
         if not rows:
             return []
         steps: dict[str, list[OrderStep]] = defaultdict(list)
-        for s in self._conn.execute(_STEPS_OF, {"p_ids": [row.id for row in rows]}):
+        if read is None:
+            read = self._conn.execute(_STEPS_OF, {"p_ids": [row.id for row in rows]}).all()
+        for s in read:
             steps[s.order_id].append(OrderStep(
                 s.at, OrderAction(s.action), OrderParty(s.party), s.actor,
                 OrderState(s.from_state) if s.from_state is not None else None, OrderState(s.to_state),

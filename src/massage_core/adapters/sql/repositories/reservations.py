@@ -25,6 +25,13 @@ the guarantee (it also covers writers that bypass this repository).
 
 The constraint cannot mention ``now()``: step 1 is what lets a lapsed hold
 stop counting, inside the very transaction that needs its time.
+
+``save`` needs no savepoint: it changes ``hold_until``, ``released_at``, ``active``
+(only ever to false) and ``version`` of one row, which no constraint can refuse;
+a stale or missing row is told by the row count.
+
+Every statement is a module-level construct with bound parameters (``between``
+has one per combination of its options), so SQLAlchemy compiles each once.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from massage_core.adapters.sql.engine import translating
+from massage_core.adapters.sql.repositories._guard import savepoint
 from massage_core.adapters.sql.tables_schedules import reservations
 from massage_core.domain.errors import Conflict, NotFound
 from massage_core.domain.ids import AccountId, ReservationId
@@ -65,6 +73,18 @@ _RETIRE = (
 _ANY_OVERLAP = select(_t.c.id).where(*_OVERLAPPING).limit(1)
 _INSERT = insert(_t)
 _BY_ID = select(_t).where(_t.c.id == bindparam("p_id"))
+_SAVE = update(_t).where(_t.c.id == bindparam("p_id"), _t.c.version == bindparam("p_version"))
+_BETWEEN = select(_t).where(_t.c.therapist_id == bindparam("p_therapist"), _t.c.blocked_start < bindparam("p_end"),
+                            _t.c.blocked_end > bindparam("p_start"))
+_LIVE = (_t.c.released_at.is_(None), or_(_t.c.hold_until.is_(None), _t.c.hold_until > bindparam("p_live_at")))
+_BY_START = (_t.c.starts_at, _t.c.id)
+# (live_at given, limit given) -> the query
+_BETWEEN_QUERIES = {
+    (False, False): _BETWEEN.order_by(*_BY_START),
+    (True, False): _BETWEEN.where(*_LIVE).order_by(*_BY_START),
+    (False, True): _BETWEEN.order_by(*_BY_START).limit(bindparam("p_limit")),
+    (True, True): _BETWEEN.where(*_LIVE).order_by(*_BY_START).limit(bindparam("p_limit")),
+}
 _LOCK_THERAPIST = text("SELECT pg_advisory_xact_lock(:key)")
 _LOCK_NAMESPACE = b"massage_core.reservations\x1f"
 
@@ -127,7 +147,7 @@ class SqlReservationRepository(ReservationRepository):
         self._conn.execute(_LOCK_THERAPIST, {"key": therapist_lock_key(therapist_id)})
 
     def _add(self, r: Reservation, where: dict[str, Any], now: Instant) -> None:
-        with self._conn.begin_nested():
+        with savepoint(self._conn):
             self._conn.execute(_RETIRE, {**where, "p_now": now})
             if self._recheck and self._conn.execute(_ANY_OVERLAP, where).first() is not None:
                 raise _overlap()
@@ -148,11 +168,12 @@ class SqlReservationRepository(ReservationRepository):
     def save(self, reservation: Reservation) -> Reservation:
         """Store ``hold_until`` and ``released_at`` where the version matches; a release deactivates the row."""
         r = reservation
-        values: dict[str, Any] = {"hold_until": r.hold_until, "released_at": r.released_at, "version": r.version + 1}
+        values: dict[str, Any] = {"hold_until": r.hold_until, "released_at": r.released_at, "version": r.version + 1,
+                                  "p_id": r.id, "p_version": r.version}
         if r.released_at is not None:
             values["active"] = False
-        with _exclusion_is_overlap(), translating(duplicate=DUPLICATE), self._conn.begin_nested():
-            result = self._conn.execute(update(_t).where(_t.c.id == r.id, _t.c.version == r.version).values(values))
+        with _exclusion_is_overlap(), translating(duplicate=DUPLICATE):
+            result = self._conn.execute(_SAVE, values)
             if result.rowcount == 0:
                 if self._conn.execute(_BY_ID, {"p_id": r.id}).first() is None:
                     raise NotFound("reservation", r.id)
@@ -162,13 +183,11 @@ class SqlReservationRepository(ReservationRepository):
     def between(self, therapist_id: AccountId, start: Instant, end: Instant, *, live_at: Instant | None = None,
                 limit: int | None = None) -> Sequence[Reservation]:
         """Blocked interval overlapping ``[start, end)``, optionally live at ``live_at``; by start then id."""
-        query = select(_t).where(_t.c.therapist_id == therapist_id, _t.c.blocked_start < end,
-                                 _t.c.blocked_end > start)
+        params: dict[str, Any] = {"p_therapist": therapist_id, "p_start": start, "p_end": end}
         if live_at is not None:
-            query = query.where(_t.c.released_at.is_(None),
-                                or_(_t.c.hold_until.is_(None), _t.c.hold_until > live_at))
-        query = query.order_by(_t.c.starts_at, _t.c.id)
+            params["p_live_at"] = live_at
         if limit is not None:
-            query = query.limit(max(limit, 0))
-        return [_to_reservation(row) for row in self._conn.execute(query)]
+            params["p_limit"] = max(limit, 0)
+        query = _BETWEEN_QUERIES[live_at is not None, limit is not None]
+        return [_to_reservation(row) for row in self._conn.execute(query, params)]
 
