@@ -338,3 +338,14 @@ def test_the_address_is_shown_in_full_only_to_who_needs_the_door(kit: Kit, shop:
     assert orders.get(customer.actor, order.id).address == order.address
     after = orders.get(a.actor, order.id).address
     assert after is not None and after.line == offered.line
+
+
+def test_the_transaction_id_is_the_customers_alone(kit: Kit, shop: Shop, customer: Person) -> None:
+    a = public_at(kit, shop, east=EAST)
+    order = book_any(kit, customer, shop).id
+    pay(kit.platform, order)
+    mine = kit.platform.orders.get(customer.actor, order).timeline[1]
+    assert mine.action.value == "pay" and mine.note
+    for viewer in (a, kit.support()):
+        seen = kit.platform.orders.get(viewer.actor, order).timeline[1]
+        assert seen.action.value == "pay" and seen.note == ""

@@ -76,8 +76,9 @@ def test_the_full_lifecycle(kit: Kit, shop: Shop, therapist: Person, customer: P
         "place", "pay", "accept", "depart", "arrive", "start", "finish", "complete")]
     assert [s.actor for s in done.timeline][2:7] == [therapist.account_id] * 5
     assert p.orders.get(customer.actor, booked.id) == done
-    served = p.orders.get(therapist.actor, booked.id)  # the visit is over: the therapist sees the address masked
-    assert attrs.evolve(served, address=done.address) == done and served.address != done.address
+    served = p.orders.get(therapist.actor, booked.id)  # the visit is over: the therapist sees the address masked,
+    assert attrs.evolve(served, address=done.address, timeline=done.timeline) == done  # and no transaction id
+    assert served.address != done.address and served.timeline[1].note == "" != done.timeline[1].note
     assert p.orders.spending(customer.actor).net == quote.total
     mine = p.orders.list_mine(customer.actor, "completed")
     assert [o.id for o in mine.orders] == [booked.id]

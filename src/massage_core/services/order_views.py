@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 from attrs import frozen
 
 from massage_core.domain.cancellation import CancellationCause, CancellationOutcome
@@ -27,6 +28,13 @@ def _address_for(order: Order, viewer: str | None) -> VisitAddress | None:
             viewer == order.therapist_id and order.state in ADDRESS_STATES)):
         return order.address
     return order.address.masked_view()
+
+
+def _timeline_for(order: Order, viewer: str | None) -> tuple[OrderStep, ...]:
+    """The timeline; the payment step's note (the gateway's transaction id) only for the customer."""
+    if viewer is not None and viewer == order.customer_id:
+        return order.timeline
+    return tuple(attrs.evolve(s, note="") if s.action is OrderAction.PAY and s.note else s for s in order.timeline)
 
 
 @frozen
@@ -70,7 +78,7 @@ class OrderView:
                    customer_id=order.customer_id, therapist_id=order.therapist_id, service_id=order.service_id,
                    start=order.scheduled.start, end=order.scheduled.end, total=order.total, paid=order.paid,
                    refunded=order.refunded, retained=order.retained, refund_due=order.refund_due,
-                   placed_at=order.placed_at, settlement=order.settlement, timeline=order.timeline,
+                   placed_at=order.placed_at, settlement=order.settlement, timeline=_timeline_for(order, viewer),
                    allowed=order.allowed_actions(), version=order.version, payment=payment,
                    address=_address_for(order, viewer), dispatch=order.dispatch)
 
