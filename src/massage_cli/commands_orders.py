@@ -1,5 +1,5 @@
 """``massage orders``: list every order, show one with its timeline, cancel and refund as an admin, declare a
-no-show, dismiss a dispute, and show an order's payment records."""
+no-show, dismiss a dispute, show an order's payment records, and watch the SOS alert queue."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ LIST_COLUMNS = ["id", "state", "customer_status", "customer_id", "therapist_id",
                 "paid", "refunded", "placed_at"]
 TIMELINE_COLUMNS = ["at", "action", "party", "actor", "from_state", "to_state", "note"]
 PAYMENT_COLUMNS = ["kind", "amount", "at", "reference", "status"]
+SOS_COLUMNS = ["at", "order_id", "therapist_id", "state", "open", "note"]
 
 
 def _row(view: OrderView) -> dict[str, Any]:
@@ -29,6 +30,7 @@ def _row(view: OrderView) -> dict[str, Any]:
 
 def _details(view: OrderView) -> dict[str, Any]:
     details = {**_row(view), "end": view.end, "retained": view.retained, "refund_due": view.refund_due,
+               "dispatch": view.dispatch.value, "address": view.address.line if view.address else "",
                "allowed": [a.value for a in view.allowed], "version": view.version}
     if view.settlement is not None:
         details.update(settlement=view.settlement.cause.value, settlement_refund=view.settlement.refund,
@@ -60,7 +62,8 @@ def _plain(value: Any) -> Any:
 
 @click.group()
 def orders() -> None:
-    """Orders (support and superadmins): list, show with timeline, cancel, refund, no-show, dismiss, payments."""
+    """Orders (support and superadmins): list, show with timeline, cancel, refund, no-show, dismiss, payments,
+    the SOS alert queue."""
 
 
 @orders.command("list")
@@ -161,3 +164,15 @@ def payments(obj: CliContext, order_id: str) -> None:
     emit_one(details, obj.output)
     click.echo("")
     emit(entries, PAYMENT_COLUMNS, obj.output)
+
+
+@orders.command("sos")
+@click.option("--hours", default=24, show_default=True, help="How far back to look (1..720).")
+@click.option("--open", "open_only", is_flag=True, help="Only alerts whose visit is still under way.")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def sos(obj: CliContext, hours: int, open_only: bool, limit: int) -> None:
+    """The SOS alerts therapists raised during visits, most recent first."""
+    alerts = obj.platform().orders.sos_alerts(obj.actor(), hours=hours, open_only=open_only, limit=limit)
+    emit([{"at": a.at, "order_id": a.order_id, "therapist_id": a.therapist_id, "state": a.state.value,
+           "open": "yes" if a.open else "no", "note": a.note} for a in alerts], SOS_COLUMNS, obj.output)

@@ -209,3 +209,23 @@ def test_dismiss_a_dispute_and_show_payment_records(env: dict[str, str], token: 
     unpaid = json.loads(ok(run(env, "--format", "json", "orders", "payments", orders["unpaid"], token=token)))
     assert (unpaid["entries"], unpaid["gateway_status"]) == ([], "pending")
     failed(run(env, "orders", "payments", "ord_nope", token=token), "invalid_id")
+
+
+def test_the_sos_queue(env: dict[str, str], token: str, gateway: SandboxPaymentGateway) -> None:
+    platform = Platform.from_url(env["MASSAGE_DB"], keyring=KeyRing.load(env["MASSAGE_KEY_FILE"]),
+                                 hasher=Argon2idPasswordHasher.for_tests())
+    customer, serving = make_account(), make_account(roles=frozenset({Role.THERAPIST}))
+    order = accepted(placed(customer.id, serving.id), serving.id)
+    with platform.deps.uow() as uow:
+        uow.accounts.add(customer)
+        uow.accounts.add(serving)
+        uow.orders.add(order)
+        uow.commit()
+    actor = Actor(serving.id, roles=frozenset({Role.THERAPIST}))
+    platform.orders.depart(actor, order.id)
+    platform.orders.sos(actor, order.id, "车坏了，被困在高架上")
+    platform.close()
+    rows = json.loads(ok(run(env, "--format", "json", "orders", "sos", "--open", token=token)))
+    assert [(r["order_id"], r["open"], r["note"]) for r in rows] == [(order.id, "yes", "车坏了，被困在高架上")]
+    assert "NOTE" in ok(run(env, "orders", "sos", token=token))
+    failed(run(env, "orders", "sos", "--hours", "0", token=token), "orders.hours")
