@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 
 import pendulum
-import pytest
 from sqlalchemy import create_engine, text
 
-from massage_core.adapters.crypto.keyring import KeyRing
-from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
 from massage_core.adapters.memory.clock import FixedClock
 from massage_core.adapters.memory.payments import SandboxPaymentGateway
 from massage_core.bootstrap import Platform
@@ -30,16 +26,6 @@ START = pendulum.datetime(2026, 1, 6, 10, tz="Asia/Shanghai")
 WEEK = {day: [("08:00", "20:00")] for day in range(1, 8)}
 ADDRESS = "上海市静安区愚园路88弄 7号 602室"
 
-
-@pytest.fixture
-def platform(sql_backend: Backend) -> Iterator[Platform]:
-    assert sql_backend.url is not None
-    clock = FixedClock(T0)
-    made = Platform.from_url(sql_backend.url, keyring=KeyRing.generate(), clock=clock,
-                             hasher=Argon2idPasswordHasher.for_tests(),
-                             payment_gateway=SandboxPaymentGateway(clock, b"integration-secret-0123"))
-    yield made
-    made.close()
 
 
 def pay(platform: Platform, order: str) -> None:

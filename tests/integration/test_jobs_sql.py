@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 
 import pendulum
-import pytest
 
-from massage_core.adapters.crypto.keyring import KeyRing
-from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
 from massage_core.adapters.memory.clock import FixedClock
 from massage_core.adapters.memory.payments import SandboxPaymentGateway
 from massage_core.bootstrap import Platform
@@ -21,7 +17,7 @@ from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import OrderId, OrderState
 from massage_core.services.jobs import DueReport
 from search_support import shop, therapist
-from storage_support import T0, Backend, make_account
+from storage_support import make_account
 
 SYSTEM = Actor.system()
 LAT, LNG = 31.2304, 121.4737
@@ -29,19 +25,6 @@ START = pendulum.datetime(2026, 1, 6, 10, tz="Asia/Shanghai")
 WEEK = {day: [("08:00", "20:00")] for day in range(1, 8)}
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(T0)
-
-
-@pytest.fixture
-def platform(sql_backend: Backend, clock: FixedClock) -> Iterator[Platform]:
-    assert sql_backend.url is not None
-    made = Platform.from_url(sql_backend.url, keyring=KeyRing.generate(), clock=clock,
-                             hasher=Argon2idPasswordHasher.for_tests(),
-                             payment_gateway=SandboxPaymentGateway(clock, b"integration-secret-0123"))
-    yield made
-    made.close()
 
 
 def gateway(platform: Platform) -> SandboxPaymentGateway:

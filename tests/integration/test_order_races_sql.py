@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pendulum
-import pytest
 
-from massage_core.adapters.crypto.keyring import KeyRing
-from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
 from massage_core.adapters.memory.clock import FixedClock
 from massage_core.adapters.memory.payments import SandboxPaymentGateway
 from massage_core.bootstrap import Platform
@@ -32,7 +29,7 @@ from massage_core.domain.payments import PaymentStatus
 from massage_core.services.jobs import DueReport
 from massage_core.services.order_views import OrderView
 from search_support import PRICES, shop, therapist
-from storage_support import T0, Backend, make_account
+from storage_support import make_account
 
 SYSTEM = Actor.system()
 LAT, LNG = 31.2304, 121.4737
@@ -44,19 +41,6 @@ PRICE = Money(PRICES["senior"])
 LOSING = {"invalid_transition", "conflict.stale", "payment.refund_conflict", "payment.over_refund"}
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(T0)
-
-
-@pytest.fixture
-def platform(sql_backend: Backend, clock: FixedClock) -> Iterator[Platform]:
-    assert sql_backend.url is not None
-    made = Platform.from_url(sql_backend.url, keyring=KeyRing.generate(), clock=clock,
-                             hasher=Argon2idPasswordHasher.for_tests(),
-                             payment_gateway=SandboxPaymentGateway(clock, b"integration-secret-0123"))
-    yield made
-    made.close()
 
 
 class Cast:

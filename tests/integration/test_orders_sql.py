@@ -4,15 +4,11 @@ refund and released reservation, and a refused booking that stores nothing."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pendulum
 import pytest
 
-from massage_core.adapters.crypto.keyring import KeyRing
-from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
-from massage_core.adapters.memory.clock import FixedClock
 from massage_core.adapters.memory.payments import SandboxPaymentGateway
 from massage_core.bootstrap import Platform
 from massage_core.domain.access import Actor, Role
@@ -20,23 +16,13 @@ from massage_core.domain.errors import Conflict
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import OrderState
 from search_support import PRICES, shop, therapist
-from storage_support import T0, Backend, make_account
+from storage_support import make_account
 
 SYSTEM = Actor.system()
 LAT, LNG = 31.2304, 121.4737
 START = pendulum.datetime(2026, 1, 6, 10, tz="Asia/Shanghai")
 WEEK = {day: [("08:00", "20:00")] for day in range(1, 8)}
 
-
-@pytest.fixture
-def platform(sql_backend: Backend) -> Iterator[Platform]:
-    assert sql_backend.url is not None
-    clock = FixedClock(T0)
-    made = Platform.from_url(sql_backend.url, keyring=KeyRing.generate(), clock=clock,
-                             hasher=Argon2idPasswordHasher.for_tests(),
-                             payment_gateway=SandboxPaymentGateway(clock, b"integration-secret-0123"))
-    yield made
-    made.close()
 
 
 def gateway(platform: Platform) -> SandboxPaymentGateway:
