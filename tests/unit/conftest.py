@@ -31,6 +31,8 @@ from massage_core.ports.identity import OneTimeCodeSender
 from massage_core.ports.passwords import PasswordHasher
 from massage_core.services.base import Policies
 from massage_core.services.views import LoginResult
+from order_kit import catalogue, make_public
+from search_support import Shop
 
 #: A password that passes every rule (length, not common, not an identifier).
 PASSWORD = "Blue-Harbour-Lantern-42"
@@ -268,3 +270,26 @@ def people(kit: Kit) -> Iterator[dict[str, Person]]:
         "finance": kit.finance(),
         "auditor": kit.auditor(),
     }
+
+
+# -- orders: a priced catalogue, a public therapist with an online week, a customer ------------------------------
+
+
+@pytest.fixture
+def shop(kit: Kit) -> Shop:
+    """The order kit's catalogue (``order_kit.catalogue``)."""
+    return catalogue(kit.platform)
+
+
+@pytest.fixture
+def therapist(kit: Kit, shop: Shop) -> Person:
+    """A public therapist offering both services around the order kit's point, online 08:00-20:00."""
+    person = kit.therapist()
+    make_public(kit.platform, person.account_id, shop)
+    return person
+
+
+@pytest.fixture
+def customer(kit: Kit) -> Person:
+    """A customer who signed up by phone."""
+    return kit.customer_by_phone()

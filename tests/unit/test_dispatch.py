@@ -14,21 +14,11 @@ from conftest import Kit, Person
 from massage_core.domain.errors import Conflict, MassageError, NotFound, ValidationError
 from massage_core.domain.order_states import OrderState
 from massage_core.domain.therapist_values import ServiceArea
-from order_kit import LAT, LNG, START, SYSTEM, catalogue, pay
+from order_kit import LAT, LNG, START, SYSTEM, pay
 from search_support import Shop, approve
 from storage_support import T0
 
 EAST = 0.01  # about 950 m of longitude at Shanghai's latitude
-
-
-@pytest.fixture
-def shop(kit: Kit) -> Shop:
-    return catalogue(kit.platform)
-
-
-@pytest.fixture
-def customer(kit: Kit) -> Person:
-    return kit.customer_by_phone()
 
 
 def public_at(kit: Kit, shop: Shop, *, east: float = 0.0, gender: str = "female", level: str = "senior",

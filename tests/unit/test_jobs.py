@@ -24,27 +24,10 @@ from massage_core.domain.order_states import OrderAction, OrderId, OrderState
 from massage_core.domain.orders import Order
 from massage_core.domain.payments import PaymentStatus
 from massage_core.services.jobs import DueReport, JobsService, RuleCount
-from order_kit import START, SYSTEM, advance, book, catalogue, gateway, make_public, pay
+from order_kit import START, SYSTEM, advance, book, gateway, pay
 from search_support import Shop, approve
 
 SECOND = dt.timedelta(seconds=1)
-
-
-@pytest.fixture
-def shop(kit: Kit) -> Shop:
-    return catalogue(kit.platform)
-
-
-@pytest.fixture
-def therapist(kit: Kit, shop: Shop) -> Person:
-    person = kit.therapist()
-    make_public(kit.platform, person.account_id, shop)
-    return person
-
-
-@pytest.fixture
-def customer(kit: Kit) -> Person:
-    return kit.customer_by_phone()
 
 
 def run(kit: Kit) -> DueReport:

@@ -16,25 +16,8 @@ from massage_core.domain.errors import Conflict, InvalidTransition, MassageError
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import OrderAction, OrderState
 from massage_core.domain.payments import PaymentStatus
-from order_kit import LAT, LNG, SENIOR_TUINA, START, SYSTEM, advance, book, catalogue, gateway, make_public, pay
+from order_kit import LAT, LNG, SENIOR_TUINA, START, SYSTEM, advance, book, gateway, pay
 from search_support import Shop
-
-
-@pytest.fixture
-def shop(kit: Kit) -> Shop:
-    return catalogue(kit.platform)
-
-
-@pytest.fixture
-def therapist(kit: Kit, shop: Shop) -> Person:
-    person = kit.therapist()
-    make_public(kit.platform, person.account_id, shop)
-    return person
-
-
-@pytest.fixture
-def customer(kit: Kit) -> Person:
-    return kit.customer_by_phone()
 
 
 def snapshot(kit: Kit) -> tuple[Any, ...]:
