@@ -9,6 +9,10 @@ A test module subclasses ``PaymentGatewayContract`` with a name starting
 - ``pay(gateway, order_reference)``: make the provider take the customer's
   money for an open payment and return the callback it sends
   (headers, body).
+
+An adapter for one method only sets ``method``; one that carries its
+signature outside the headers (Alipay: a ``sign`` form field) overrides
+``with_wrong_signature`` and ``without_signature``.
 """
 
 from __future__ import annotations
@@ -48,8 +52,12 @@ def refund(out_refund_no: str, amount: Money, order: str = ORDER, total: Money =
 
 
 def signature_header(headers: Mapping[str, str]) -> str:
-    """The name of the header carrying the signature, whatever the adapter calls it."""
-    (name,) = [name for name in headers if "signature" in name.lower()]
+    """The name of the header carrying the signature, whatever the adapter calls it.
+
+    Only a name ending in "signature" counts: WeChat Pay also sends
+    ``Wechatpay-Signature-Type``, which names the algorithm.
+    """
+    (name,) = [name for name in headers if name.lower().endswith("signature")]
     return name
 
 
@@ -61,35 +69,55 @@ def payment_error(code: str) -> AbstractContextManager[pytest.ExceptionInfo[Paym
 class PaymentGatewayContract:
     """Behaviour every PaymentGateway adapter shares."""
 
+    #: The payment method the adapter under test takes (the sandbox takes both).
+    method: PaymentMethod = PaymentMethod.WECHAT
+
+    def request(self, order: str = ORDER, amount: Money = PRICE) -> PaymentRequest:
+        return request(order, amount, self.method)
+
+    def other_method(self) -> PaymentMethod:
+        return PaymentMethod.ALIPAY if self.method is PaymentMethod.WECHAT else PaymentMethod.WECHAT
+
+    def with_wrong_signature(self, headers: Mapping[str, str], body: bytes) -> tuple[Mapping[str, str], bytes]:
+        """The callback with its signature changed (first character); by default in a header."""
+        name = signature_header(headers)
+        value = headers[name]
+        return {**headers, name: ("A" if value[0] != "A" else "B") + value[1:]}, body
+
+    def without_signature(self, headers: Mapping[str, str], body: bytes) -> tuple[Mapping[str, str], bytes]:
+        """The callback with its signature removed; by default a header."""
+        name = signature_header(headers)
+        return {k: v for k, v in headers.items() if k != name}, body
+
     def pay(self, gateway: PaymentGateway, order_reference: str) -> tuple[Mapping[str, str], bytes]:
         """Have the provider take the money and return its callback; subclasses implement it."""
         raise NotImplementedError
 
     def paid(self, gateway: PaymentGateway, order: str = ORDER, amount: Money = PRICE) -> None:
-        gateway.create_payment(request(order, amount))
+        gateway.create_payment(self.request(order, amount))
         gateway.parse_callback(*self.pay(gateway, order))
 
     # -- create and query ---------------------------------------------------
 
     def test_create_payment_returns_a_payload_for_the_order(self, gateway: PaymentGateway) -> None:
-        payload = gateway.create_payment(request())
-        assert (payload.order_reference, payload.method, payload.amount) == (ORDER, PaymentMethod.WECHAT, PRICE)
+        payload = gateway.create_payment(self.request())
+        assert (payload.order_reference, payload.method, payload.amount) == (ORDER, self.method, PRICE)
         assert payload.kind and payload.as_dict()
         record = gateway.query(ORDER)
         assert (record.status, record.amount, record.refunded) == (PaymentStatus.PENDING, PRICE, Money.zero())
         assert record.provider_transaction_id is None and record.paid_at is None
 
     def test_create_payment_again_is_idempotent(self, gateway: PaymentGateway) -> None:
-        first = gateway.create_payment(request())
-        assert gateway.create_payment(request()) == first
+        first = gateway.create_payment(self.request())
+        assert gateway.create_payment(self.request()) == first
 
     def test_create_payment_with_other_terms_conflicts(self, gateway: PaymentGateway) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         with pytest.raises(Conflict) as caught:
-            gateway.create_payment(request(amount=Money.yuan(1)))
+            gateway.create_payment(self.request(amount=Money.yuan(1)))
         assert caught.value.code == "payment.conflict"
         with pytest.raises(Conflict):
-            gateway.create_payment(request(method=PaymentMethod.ALIPAY))
+            gateway.create_payment(request(method=self.other_method()))
         assert gateway.query(ORDER).amount == PRICE
 
     def test_query_unknown_order_is_not_found(self, gateway: PaymentGateway) -> None:
@@ -100,9 +128,9 @@ class PaymentGatewayContract:
     # -- callbacks ----------------------------------------------------------
 
     def test_callback_returns_exactly_what_was_paid(self, gateway: PaymentGateway, clock: FixedClock) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         notice = gateway.parse_callback(*self.pay(gateway, ORDER))
-        assert (notice.order_reference, notice.amount, notice.method) == (ORDER, PRICE, PaymentMethod.WECHAT)
+        assert (notice.order_reference, notice.amount, notice.method) == (ORDER, PRICE, self.method)
         assert notice.status is PaymentStatus.PAID and notice.paid_at == clock.now()
         record = gateway.query(ORDER)
         assert record.status is PaymentStatus.PAID
@@ -110,13 +138,13 @@ class PaymentGatewayContract:
         assert record.paid_at == notice.paid_at
 
     def test_header_names_are_case_insensitive(self, gateway: PaymentGateway) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         headers, body = self.pay(gateway, ORDER)
         lowered = {name.lower(): value for name, value in headers.items()}
         assert gateway.parse_callback(lowered, body).order_reference == ORDER
 
     def test_replayed_callback_returns_an_equal_notice(self, gateway: PaymentGateway) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         headers, body = self.pay(gateway, ORDER)
         first = gateway.parse_callback(headers, body)
         for _ in range(3):
@@ -125,7 +153,7 @@ class PaymentGatewayContract:
 
     @pytest.mark.parametrize("position", [0, 10, -2])
     def test_tampered_body_is_refused(self, gateway: PaymentGateway, position: int) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         headers, body = self.pay(gateway, ORDER)
         tampered = bytearray(body)
         tampered[position] ^= 0x01
@@ -136,19 +164,16 @@ class PaymentGatewayContract:
                 gateway.parse_callback(headers, body.replace(b"19800", b"19900"))
 
     def test_wrong_or_missing_signature_is_refused(self, gateway: PaymentGateway) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         headers, body = self.pay(gateway, ORDER)
-        name = signature_header(headers)
-        value = headers[name]
-        flipped = ("A" if value[0] != "A" else "B") + value[1:]
         with payment_error("payment.signature"):
-            gateway.parse_callback({**headers, name: flipped}, body)
+            gateway.parse_callback(*self.with_wrong_signature(headers, body))
         with payment_error("payment.signature"):
-            gateway.parse_callback({k: v for k, v in headers.items() if k != name}, body)
+            gateway.parse_callback(*self.without_signature(headers, body))
 
     @pytest.mark.parametrize("seconds", [301, -301, 3600, -86400])
     def test_stale_timestamp_is_refused(self, gateway: PaymentGateway, clock: FixedClock, seconds: int) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         headers, body = self.pay(gateway, ORDER)
         clock.advance(timedelta(seconds=seconds))
         with payment_error("payment.stale"):
@@ -158,7 +183,7 @@ class PaymentGatewayContract:
     def test_timestamp_within_five_minutes_is_accepted(
         self, gateway: PaymentGateway, clock: FixedClock, seconds: int
     ) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         headers, body = self.pay(gateway, ORDER)
         clock.advance(timedelta(seconds=seconds))
         assert gateway.parse_callback(headers, body).order_reference == ORDER
@@ -166,17 +191,17 @@ class PaymentGatewayContract:
     def test_create_after_payment_is_refused(self, gateway: PaymentGateway) -> None:
         self.paid(gateway)
         with pytest.raises(Conflict) as caught:
-            gateway.create_payment(request())
+            gateway.create_payment(self.request())
         assert caught.value.code == "payment.already_paid"
 
     # -- close --------------------------------------------------------------
 
     def test_close_unpaid_payment_is_idempotent_and_final(self, gateway: PaymentGateway) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         assert gateway.close(ORDER).status is PaymentStatus.CLOSED
         assert gateway.close(ORDER).status is PaymentStatus.CLOSED
         with pytest.raises(Conflict) as caught:
-            gateway.create_payment(request())
+            gateway.create_payment(self.request())
         assert caught.value.code == "payment.closed"
 
     def test_close_paid_payment_conflicts(self, gateway: PaymentGateway) -> None:
@@ -228,7 +253,7 @@ class PaymentGatewayContract:
         assert gateway.query(OTHER_ORDER).refunded == Money.zero()
 
     def test_refund_of_unpaid_or_unknown_payment_is_refused(self, gateway: PaymentGateway) -> None:
-        gateway.create_payment(request())
+        gateway.create_payment(self.request())
         with payment_error("payment.not_paid"):
             gateway.refund(refund("rf-1", Money.yuan(1)))
         with pytest.raises(NotFound):

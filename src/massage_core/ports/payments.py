@@ -9,6 +9,10 @@ Errors common to every method: ``ValidationError`` for a malformed argument
 (codes ``payment.*``); ``PaymentError`` (code ``payment.unavailable``) when
 the gateway cannot be reached or answers something unusable; nothing is
 known to have changed at the gateway then, and the call may be retried.
+``PaymentError`` (code ``payment.refused``) when the gateway answered with
+a refusal the port has no code for (our credentials, permissions, an
+unknown error code; the provider's code is in the message): retrying the
+same call will not help.
 """
 
 from __future__ import annotations
@@ -57,7 +61,9 @@ class PaymentGateway(abc.ABC):
         ``payment.stale`` (timestamp more than 5 minutes away from now, either
         way), ``payment.malformed`` (missing headers, oversized or unreadable
         body, fields of the wrong shape), ``payment.replay`` (a nonce seen
-        before with different content).
+        before with different content), ``payment.mismatch`` (a real adapter's
+        notice for another merchant or app id than the one it is configured
+        with).
         """
 
     @abc.abstractmethod
