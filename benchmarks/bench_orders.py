@@ -16,8 +16,8 @@ runs the statements the library runs (the statement counts printed for both show
 
 * book: ``BEGIN IMMEDIATE`` (SQLite; psycopg sends ``BEGIN`` itself); read the customer's profile, the
   service, its prices, its category, the therapist's profile, certificates, services and vetting log, the
-  therapist's account and its identities, the schedule and its rules (12 SELECTs of every column, with the
-  library's WHERE and ORDER BY);
+  status of the therapist's account, the schedule and its rules (11 SELECTs, of every column but the
+  account's, with the library's WHERE and ORDER BY);
   PostgreSQL only: ``pg_advisory_xact_lock`` on the therapist; ``SAVEPOINT``, retire lapsed holds in the way
   (UPDATE), SQLite only: re-check for an overlapping live hold (SELECT ... LIMIT 1), INSERT the hold,
   ``RELEASE``; ``SAVEPOINT``, INSERT the order (every column), INSERT its first timeline row, ``RELEASE``;
@@ -161,17 +161,13 @@ class RawScript:
         self.reads = (  # booking: what book() reads, in the library's order
             (f"SELECT * FROM customer_profiles WHERE account_id = {p}", "customer"),
             (f"SELECT * FROM catalog_services WHERE id = {p}", "service"),
-            (f"SELECT * FROM catalog_service_prices WHERE service_id IN ({p})", "service"),
+            (f"SELECT * FROM catalog_service_prices WHERE service_id = {p}", "service"),
             (f"SELECT * FROM catalog_categories WHERE id = {p}", "category"),
             (f"SELECT * FROM therapist_profiles WHERE account_id = {p}", "therapist"),
-            (f"SELECT * FROM therapist_certificates WHERE account_id IN ({p}) ORDER BY account_id, position",
-             "therapist"),
-            (f"SELECT account_id, service_id FROM therapist_services WHERE account_id IN ({p})", "therapist"),
-            (f"SELECT * FROM therapist_vetting_log WHERE account_id IN ({p}) ORDER BY account_id, position",
-             "therapist"),
-            (f"SELECT * FROM accounts WHERE id = {p}", "therapist"),
-            (f"SELECT * FROM account_identities WHERE account_id IN ({p}) ORDER BY account_id, position",
-             "therapist"),
+            (f"SELECT * FROM therapist_certificates WHERE account_id = {p} ORDER BY position", "therapist"),
+            (f"SELECT account_id, service_id FROM therapist_services WHERE account_id = {p}", "therapist"),
+            (f"SELECT * FROM therapist_vetting_log WHERE account_id = {p} ORDER BY position", "therapist"),
+            (f"SELECT status FROM accounts WHERE id = {p}", "therapist"),
             (f"SELECT * FROM schedules WHERE therapist_id = {p}", "therapist"),
             (f"SELECT * FROM schedule_rules WHERE therapist_id = {p} ORDER BY position", "therapist"),
         )

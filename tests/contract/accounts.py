@@ -51,6 +51,21 @@ class AccountRepositoryContract:
         assert (loaded.real_name, loaded.address, loaded.id_number) == (
             account.real_name, account.address, account.id_number)
 
+    def test_status_of_reads_the_stored_status_and_a_missing_account_is_not_found(
+            self, uow_factory: UowFactory) -> None:
+        (stored,) = add_committed(uow_factory, full_account())
+        with uow_factory() as uow:
+            assert uow.accounts.status_of(stored.id) is AccountStatus.ACTIVE
+            suspended = uow.accounts.save(stored.suspend("spam", T0))
+            assert uow.accounts.status_of(stored.id) is AccountStatus.SUSPENDED is suspended.status
+            missing = AccountId(new_id("account"))
+            with pytest.raises(NotFound) as caught:
+                uow.accounts.status_of(missing)
+            assert (caught.value.kind, caught.value.ident) == ("account", missing)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.accounts.status_of(stored.id) is AccountStatus.SUSPENDED
+
     def test_add_clears_pending_events(self, uow_factory: UowFactory) -> None:
         account = Account.register(AccountId(new_id("account")), T0, LoginMethod.PHONE, phone=phone())
         assert account.events

@@ -4,6 +4,7 @@ therapist's settled orders, whatever state the order reached since, newest first
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from massage_core.domain.cancellation import CancellationCause
 from massage_core.domain.ids import AccountId
@@ -63,3 +64,75 @@ def test_a_penalty_survives_saving_the_refund(uow_factory: UowFactory) -> None:
         [record] = uow.orders.penalties_of(therapist)
         assert (record.order_id, record.penalty) == (cancelled.id, cancelled.settlement.penalty if
                                                      cancelled.settlement else None)
+
+
+# -- late arrivals (decision 0025) --------------------------------------------------------------------------------
+
+
+def arrived_late(customer: AccountId, therapist: AccountId, late: float) -> Order:
+    """Accepted, departed 30 min before the start and arrived ``late`` minutes after it."""
+    t = Who.therapist(therapist)
+    return accepted(placed(customer, therapist), therapist).depart(t, minutes(-30, START)).arrive(
+        t, minutes(late, START), POLICY)
+
+
+def test_late_arrivals_are_penalty_records_beside_the_settlements(uow_factory: UowFactory) -> None:
+    customer, one, two = (new_therapist(uow_factory) for _ in range(3))
+    late = arrived_late(customer, one, 20)
+    walked = arrived_late(customer, one, 16).cancel(Who.therapist(one), minutes(17, START), POLICY)  # both records
+    let_go = arrived_late(customer, one, 25).cancel(Who.customer(customer), minutes(26, START), POLICY) \
+        .refund(Who.system(), minutes(27, START))  # the late record only: one lateness, one record
+    waiting = accepted(placed(customer, one), one).cancel(Who.customer(customer), minutes(18, START), POLICY)
+    on_time = arrived_late(customer, one, 15)
+    same_instant = arrived_late(customer, two, 16).cancel(Who.therapist(two), minutes(16, START), POLICY)
+    with uow_factory() as uow:
+        for order in (late, walked, let_go, waiting, on_time, same_instant):
+            uow.orders.add(order)
+        uow.commit()
+    assert on_time.late_arrival is None and let_go.settlement is not None and let_go.settlement.penalty is None
+    with uow_factory() as uow:
+        found = uow.orders.penalties_of(one)
+        assert [(r.order_id, r.penalty.cause.value, r.penalty.at) for r in found] == [
+            (let_go.id, "therapist_late", minutes(25, START)),
+            (late.id, "therapist_late", minutes(20, START)),
+            (waiting.id, "therapist_late", minutes(18, START)),
+            (walked.id, "therapist_cancelled", minutes(17, START)),
+            (walked.id, "therapist_late", minutes(16, START)),
+        ]
+        assert all(r.penalty.therapist_id == one for r in found)
+        assert [r.penalty for r in uow.orders.penalties_of(one, offset=3, limit=2)] == [
+            walked.settlement.penalty if walked.settlement else None,
+            walked.late_arrival.penalty if walked.late_arrival else None]
+        # the same instant: the settlement's record before the late arrival's
+        assert [r.penalty.cause for r in uow.orders.penalties_of(two)] == [
+            CancellationCause.THERAPIST_CANCELLED, CancellationCause.THERAPIST_LATE]
+        assert uow.orders.penalties_of(customer) == []
+        for order in (late, walked, let_go, on_time):
+            stored = uow.orders.get(order.id)
+            assert (stored.late_arrival, stored.late_minutes, stored.settlement) == (
+                order.late_arrival, order.late_minutes, order.settlement)
+        assert uow.orders.get(let_go.id).late_minutes == 25
+
+
+def test_a_late_arrival_is_saved_and_read_back(uow_factory: UowFactory) -> None:
+    customer, therapist = new_therapist(uow_factory), new_therapist(uow_factory)
+    t = Who.therapist(therapist)
+    on_the_way = accepted(placed(customer, therapist), therapist).depart(t, minutes(-30, START))
+    with uow_factory() as uow:
+        stored = uow.orders.add(on_the_way)
+        uow.commit()
+    with uow_factory() as uow:
+        uow.orders.save(stored.arrive(t, minutes(15, START) + timedelta(seconds=1), POLICY))
+        uow.commit()
+    with uow_factory() as uow:
+        loaded = uow.orders.get(on_the_way.id)
+        assert loaded.late_minutes == 16 and loaded.timeline[-1].note == "16 min late"
+        assert loaded.late_arrival is not None and loaded.late_arrival.penalty.at == minutes(15, START) + timedelta(
+            seconds=1)
+        uow.orders.save(loaded.cancel(Who.customer(customer), minutes(20, START), POLICY))
+        uow.commit()
+    with uow_factory() as uow:
+        cancelled = uow.orders.get(on_the_way.id)
+        assert cancelled.settlement is not None and cancelled.settlement.cause is CancellationCause.THERAPIST_LATE
+        assert cancelled.settlement.refund == cancelled.paid and cancelled.late_arrival == loaded.late_arrival
+        assert [r.penalty.cause for r in uow.orders.penalties_of(therapist)] == [CancellationCause.THERAPIST_LATE]

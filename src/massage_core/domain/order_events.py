@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from massage_core.domain.cancellation import CancellationOutcome
+from massage_core.domain.cancellation import CancellationOutcome, LateArrival
 from massage_core.domain.events import DomainEvent
 from massage_core.domain.ids import AccountId, ServiceId
 from massage_core.domain.money import Money
@@ -48,6 +48,14 @@ class OrderSettled(OrderEvent):
     """A cancellation or a no-show, with who gets what and any therapist penalty."""
 
     outcome: CancellationOutcome
+
+
+@frozen
+class TherapistArrivedLate(OrderEvent):
+    """The ``arrive`` step came later than the policy's grace after the scheduled start: how many minutes late
+    and the ``therapist_late`` penalty; the customer may now cancel with a full refund (decision 0025)."""
+
+    late: LateArrival
 
 
 @frozen

@@ -24,6 +24,8 @@ from attrs import field, frozen
 from massage_core.domain.cancellation import (
     CancellationOutcome,
     CancellationPolicy,
+    LateArrival,
+    late_arrival,
     settle_cancellation,
     settle_no_show,
 )
@@ -42,6 +44,7 @@ from massage_core.domain.order_events import (
     OrderSettled,
     OrderTransitioned,
     SosRaised,
+    TherapistArrivedLate,
 )
 from massage_core.domain.order_states import (
     TIME_HOLDING_STATES,
@@ -87,6 +90,7 @@ class Order:
     arrived_at: Instant | None = None
     finished_at: Instant | None = None
     settlement: CancellationOutcome | None = None
+    late_arrival: LateArrival | None = None
     timeline: tuple[OrderStep, ...] = ()
     dispatch: DispatchMode = DispatchMode.CHOSEN
     address: VisitAddress | None = None
@@ -130,6 +134,11 @@ class Order:
         if self.settlement is None or self.state not in (OrderState.CANCELLED, OrderState.NO_SHOW):
             return Money.zero(self.paid.currency)
         return self.settlement.refund - self.refunded
+
+    @property
+    def late_minutes(self) -> int | None:
+        """How many minutes late the therapist arrived (beyond the grace), None when on time or not yet."""
+        return None if self.late_arrival is None else self.late_arrival.minutes
 
     @property
     def offers_made(self) -> int:
@@ -208,10 +217,18 @@ class Order:
         """The therapist set off."""
         return self._step(OrderAction.DEPART, who, now, self._check(OrderAction.DEPART, who))
 
-    def arrive(self, who: Who, now: Instant) -> Order:
-        """The therapist is at the door; the customer's no-show grace starts now."""
+    def arrive(self, who: Who, now: Instant, policy: CancellationPolicy | None = None) -> Order:
+        """The therapist is at the door; the customer's no-show grace starts now.  Later than the policy's
+        ``late_arrival_grace`` after the scheduled start (``policy`` None: the default policy) the order
+        records a ``LateArrival`` (minutes late, a ``therapist_late`` penalty) and the event is
+        ``TherapistArrivedLate``; the customer may then cancel with a full refund (decision 0025)."""
         target = self._check(OrderAction.ARRIVE, who)
-        return self._step(OrderAction.ARRIVE, who, now, target, arrived_at=utc(now))
+        late = late_arrival(self, now, CancellationPolicy() if policy is None else policy)
+        if late is None:
+            return self._step(OrderAction.ARRIVE, who, now, target, arrived_at=utc(now))
+        return self._step(OrderAction.ARRIVE, who, now, target, f"{late.minutes} min late",
+                          functools.partial(TherapistArrivedLate, late=late), arrived_at=utc(now),
+                          late_arrival=late)
 
     def start(self, who: Who, now: Instant) -> Order:
         """The massage begins."""

@@ -27,7 +27,8 @@ PAGE = 50
 
 @frozen
 class PenaltyRecord:
-    """A penalty against a therapist (``settlement.penalty`` of a settled order) and the order it came from."""
+    """A penalty against a therapist and the order it came from: ``settlement.penalty`` of a settled order, or
+    ``late_arrival.penalty`` of an order the therapist arrived late at (an order may have both; decision 0025)."""
 
     order_id: OrderId
     penalty: Penalty
@@ -88,9 +89,9 @@ class OrderRepository(abc.ABC):
     @abc.abstractmethod
     def penalties_of(self, therapist_id: AccountId, *, offset: int = 0,
                      limit: int = PAGE) -> Sequence[PenaltyRecord]:
-        """The penalty records against ``therapist_id`` (orders whose settlement names them in its penalty,
-        whatever state the order reached since, e.g. refunded), newest first: penalty time, then order id,
-        both descending."""
+        """The penalty records against ``therapist_id`` (orders whose settlement or late arrival names them in
+        its penalty, whatever state the order reached since, e.g. refunded), newest first: penalty time, then
+        order id, both descending, then a settlement's record before a late arrival's of the same order."""
 
     @abc.abstractmethod
     def with_sos(self, since: Instant, *, limit: int = PAGE) -> Sequence[Order]:

@@ -33,6 +33,11 @@ class AccountRepository(abc.ABC):
     def get(self, account_id: AccountId) -> Account:
         """Return the account; raise ``NotFound`` when there is none."""
 
+    def status_of(self, account_id: AccountId) -> AccountStatus:
+        """Return the account's status (``get(account_id).status``, which adapters may read more cheaply:
+        no identities, nothing decrypted); raise ``NotFound`` when there is none."""
+        return self.get(account_id).status
+
     @abc.abstractmethod
     def find_by_phone(self, phone: PhoneNumber) -> Account | None:
         """Return the account with this phone number, or None."""

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from attrs import frozen
 
+from massage_core.domain.accounts import AccountStatus
 from massage_core.domain.catalog import Service as CatalogService
 from massage_core.domain.catalog import contraindications
 from massage_core.domain.coupons import Coupon
@@ -114,7 +115,7 @@ def check_therapist(uow: UnitOfWork, request: BookingRequest, service: CatalogSe
                     therapist_id: AccountId) -> TherapistProfile:
     """Step 6 of the module docstring: the therapist's profile when they may serve this request."""
     profile = uow.therapists.find(therapist_id)
-    if profile is None or not profile.is_public or not uow.accounts.get(therapist_id).is_active:
+    if profile is None or not profile.is_public or uow.accounts.status_of(therapist_id) is not AccountStatus.ACTIVE:
         raise NotFound("therapist", therapist_id)
     if service.id not in profile.services:
         raise ValidationError("the therapist does not offer this service", code="order.service_not_offered",

@@ -45,7 +45,9 @@ class OrderView:
     which, and the note); ``allowed`` the actions the state machine allows now (whoever may fire them);
     ``payment`` the client payload to start paying, only on the answer of ``book``; ``address`` the visit
     address (in full only for the customer and the therapist during their visit, otherwise masked: the line cut
-    short and the point rounded to about a kilometre); ``dispatch`` how the order found its therapist.
+    short and the point rounded to about a kilometre); ``dispatch`` how the order found its therapist;
+    ``late_minutes`` how many minutes after the scheduled start the therapist arrived when that was beyond the
+    policy's late-arrival grace (None when on time or not arrived; decision 0025).
     """
 
     id: OrderId
@@ -69,6 +71,7 @@ class OrderView:
     payment: PaymentPayload | None = None
     address: VisitAddress | None = None
     dispatch: DispatchMode = DispatchMode.CHOSEN
+    late_minutes: int | None = None
 
     @classmethod
     def of(cls, order: Order, payment: PaymentPayload | None = None, *, viewer: str | None = None) -> OrderView:
@@ -80,7 +83,7 @@ class OrderView:
                    refunded=order.refunded, retained=order.retained, refund_due=order.refund_due,
                    placed_at=order.placed_at, settlement=order.settlement, timeline=_timeline_for(order, viewer),
                    allowed=order.allowed_actions(), version=order.version, payment=payment,
-                   address=_address_for(order, viewer), dispatch=order.dispatch)
+                   address=_address_for(order, viewer), dispatch=order.dispatch, late_minutes=order.late_minutes)
 
 
 @frozen
@@ -149,8 +152,8 @@ class PaymentHistory:
 
 @frozen
 class PenaltyView:
-    """A penalty record against a therapist: the order, why (``therapist_cancelled``, ``therapist_no_show``)
-    and when."""
+    """A penalty record against a therapist: the order, why (``therapist_cancelled``, ``therapist_no_show``,
+    ``therapist_late``) and when."""
 
     order_id: OrderId
     therapist_id: AccountId

@@ -268,9 +268,13 @@ class OrdersService(OrderIncidents, OrderAlerts):
         return self._view(actor, self._act(actor, order, "depart", THERAPIST, lambda o, w, t: o.depart(w, t)))
 
     def arrive(self, actor: Actor, order: str) -> OrderView:
-        """The therapist is at the door (departed -> arrived)."""
+        """The therapist is at the door (departed -> arrived).  Later than the cancellation policy's
+        ``late_arrival_grace`` after the start, the order records the lateness and a ``therapist_late`` penalty
+        (``TherapistArrivedLate`` event); the customer may then cancel with a full refund (decision 0025)."""
         self._serve(actor, order, "arrive")
-        return self._view(actor, self._act(actor, order, "arrive", THERAPIST, lambda o, w, t: o.arrive(w, t)))
+        policy = self._deps.policies.cancellation
+        return self._view(actor, self._act(actor, order, "arrive", THERAPIST,
+                                           lambda o, w, t: o.arrive(w, t, policy)))
 
     def start(self, actor: Actor, order: str) -> OrderView:
         """The massage begins (arrived -> in_service)."""

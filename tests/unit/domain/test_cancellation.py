@@ -52,7 +52,7 @@ def customer_cancels(fen: int, notice: dt.timedelta, policy: CancellationPolicy 
     (dt.timedelta(hours=4) - dt.timedelta(seconds=1), 9_900, 7_920, 1_980),
     (dt.timedelta(hours=1), 9_900, 7_920, 1_980),
     (dt.timedelta(minutes=59), 0, 15_840, 3_960),
-    (-dt.timedelta(hours=1), 0, 15_840, 3_960),
+    (-dt.timedelta(minutes=15), 0, 15_840, 3_960),  # after the start, within the late-arrival grace
 ])
 def test_the_default_notice_windows(notice: dt.timedelta, refund: int, therapist: int, platform: int) -> None:
     outcome = customer_cancels(19_800, notice)
@@ -123,7 +123,9 @@ def shares(draw: st.DrawFn) -> Shares:
 def policies(draw: st.DrawFn) -> CancellationPolicy:
     bounds = sorted(set(draw(st.lists(st.integers(-120, 10_000), max_size=5))), reverse=True)
     windows = tuple(NoticeWindow(dt.timedelta(minutes=m), draw(shares())) for m in bounds)
-    return CancellationPolicy(windows=windows, late=draw(shares()), absent=draw(shares()))
+    return CancellationPolicy(windows=windows, late=draw(shares()), absent=draw(shares()),
+                              late_arrival_grace=dt.timedelta(seconds=draw(st.integers(0, 1800))),
+                              late_therapist=draw(shares()))
 
 
 def _conserves(outcome: CancellationOutcome, fen: int) -> None:
@@ -141,7 +143,9 @@ def test_every_cancellation_conserves_every_fen(fen: int, notice: dt.timedelta, 
                                                  party: OrderParty, state: OrderState) -> None:
     outcome = settle_cancellation(paid_order(fen, state), PARTIES[party], START - notice, policy)
     _conserves(outcome, fen)
-    assert (outcome.penalty is not None) == (party is OrderParty.THERAPIST)
+    waited = party is OrderParty.CUSTOMER and state in (OrderState.ACCEPTED, OrderState.DEPARTED) and (
+        -notice > policy.late_arrival_grace)  # the therapist is late and not there (decision 25)
+    assert (outcome.penalty is not None) == (party is OrderParty.THERAPIST or waited)
 
 
 @given(fen=amounts, late_by=st.timedeltas(min_value=dt.timedelta(hours=1), max_value=dt.timedelta(days=1)),
@@ -157,4 +161,6 @@ def test_every_no_show_conserves_every_fen(fen: int, late_by: dt.timedelta, poli
 
 @given(fen=amounts, notice=notices, later=st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=1)))
 def test_more_notice_never_refunds_less(fen: int, notice: dt.timedelta, later: dt.timedelta) -> None:
+    # Past start + late_arrival_grace the therapist is late and the refund is full (decision 25).
+    notice = max(notice, -POLICY.late_arrival_grace)
     assert customer_cancels(fen, notice).refund.fen <= customer_cancels(fen, notice + later).refund.fen

@@ -139,8 +139,8 @@ FORWARD = {"pending_payment": "pay", "awaiting_acceptance": "accept", "redispatc
 ACCOUNT = {C: CUSTOMER, T: T1, A: ADMIN, S: None}
 
 
-def order_in(state: str) -> Order:
-    order = place()
+def order_in(state: str, lead: dt.timedelta = dt.timedelta(hours=6)) -> Order:
+    order = place(lead=lead)
     for action, party in PATHS[state]:
         order = fire(order, action, who(party, ACCOUNT[party]), LATE)
     assert order.state.value == state
@@ -218,7 +218,7 @@ def test_sos_keeps_the_state_and_records_an_urgent_event() -> None:
 
 
 def test_no_show_needs_the_grace_period() -> None:
-    arrived = order_in("arrived")
+    arrived = order_in("arrived", lead=LATE - NOW)  # arrived on time (late arrivals: test_late_arrival_policy)
     with pytest.raises(Conflict) as err:
         arrived.mark_no_show(Who.therapist(T1), LATE + dt.timedelta(minutes=19), POLICY)
     assert err.value.code == "order.no_show_too_early"
@@ -249,6 +249,7 @@ class OrderMachine(RuleBasedStateMachine):
         self.rejected: list[AccountId] = []
         self.clock = NOW
         self.arrived_at: Instant | None = None
+        self.late = False
         self.paid = 0
         self.refunded = 0
         self.due = 0
@@ -292,12 +293,21 @@ class OrderMachine(RuleBasedStateMachine):
 
     def _refund_bp(self, action: str, by: Who) -> int:
         if action == "mark_no_show":
-            return 0 if self.state == "arrived" else 10_000
+            return 0 if self.state == "arrived" and not self.late else 10_000
         if by.party is not OrderParty.CUSTOMER or self.state in ("pending_payment", "awaiting_acceptance",
                                                                    "redispatching"):
             return 10_000
+        if self._therapist_late():
+            return 10_000
         notice = self.order.scheduled.start - self.clock
         return 10_000 if notice >= dt.timedelta(hours=4) else 5_000 if notice >= dt.timedelta(hours=1) else 0
+
+    def _therapist_late(self) -> bool:
+        """Arrived more than 15 min after the start, or not arrived (accepted, departed) and it is later than that."""
+        if self.state == "arrived":
+            return self.late
+        grace_end = self.order.scheduled.start + dt.timedelta(minutes=15)
+        return self.state in ("accepted", "departed") and self.clock > grace_end
 
     @rule(minutes=st.integers(0, 720))
     def tick(self, minutes: int) -> None:
@@ -353,8 +363,14 @@ class OrderMachine(RuleBasedStateMachine):
             assert outcome is not None and outcome.total.fen == self.paid
             assert abs(outcome.refund.fen * 10_000 - self.paid * self._refund_bp(action, by)) < 10_000
             therapist_at_fault = outcome.cause in (CancellationCause.THERAPIST_CANCELLED,
-                                                   CancellationCause.THERAPIST_NO_SHOW)
+                                                   CancellationCause.THERAPIST_NO_SHOW) or (
+                outcome.cause is CancellationCause.THERAPIST_LATE and not self.late)
             assert (outcome.penalty is not None) == therapist_at_fault
+            late_rule = self._therapist_late() and ((action == "cancel" and by.party is OrderParty.CUSTOMER)
+                                                    or (action == "mark_no_show" and self.state == "arrived"))
+            assert (outcome.cause is CancellationCause.THERAPIST_LATE) == late_rule
+            if late_rule:
+                event(f"{action} after the therapist was late")
             self.due = outcome.refund.fen
         if action == "pay":
             self.paid = self.order.total.fen
@@ -371,6 +387,8 @@ class OrderMachine(RuleBasedStateMachine):
             self.therapist = target
         if action == "arrive":
             self.arrived_at = self.clock
+            self.late = self.clock > self.order.scheduled.start + dt.timedelta(minutes=15)
+            assert (after.late_arrival is not None) == self.late
         self.state = MODEL[self.state][action][0]
         event(f"reached {self.state}")
         self.steps += 1

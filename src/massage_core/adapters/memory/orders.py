@@ -113,10 +113,13 @@ class MemoryOrderRepository(OrderRepository):
 
     def penalties_of(self, therapist_id: AccountId, *, offset: int = 0,
                      limit: int = PAGE) -> Sequence[PenaltyRecord]:
-        """The therapist's penalty records, newest first (a scan of every settlement)."""
-        found = [PenaltyRecord(o.id, o.settlement.penalty) for o in self._t.orders.values()
-                 if o.settlement is not None and o.settlement.penalty is not None
-                 and o.settlement.penalty.therapist_id == therapist_id]
-        found.sort(key=lambda r: (r.penalty.at, r.order_id), reverse=True)
+        """The therapist's penalty records, newest first (a scan of every settlement and late arrival)."""
+        ranked: list[tuple[Instant, OrderId, int, PenaltyRecord]] = []
+        for o in self._t.orders.values():
+            for rank, penalty in ((1, o.settlement.penalty if o.settlement else None),
+                                  (0, o.late_arrival.penalty if o.late_arrival else None)):
+                if penalty is not None and penalty.therapist_id == therapist_id:
+                    ranked.append((penalty.at, o.id, rank, PenaltyRecord(o.id, penalty)))
+        ranked.sort(key=lambda item: item[:3], reverse=True)
         start = max(offset, 0)
-        return found[start:start + max(limit, 0)]
+        return [item[3] for item in ranked[start:start + max(limit, 0)]]

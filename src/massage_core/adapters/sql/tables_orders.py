@@ -5,7 +5,9 @@ state, the version, ``entered_at`` (when the current state was entered: what the
 therapists who rejected it (``rejected_by``, comma-joined ids in order), and the settlement of a
 cancellation or no-show in the ``settlement_*`` / ``penalty_*`` columns (all NULL without one), the dispatch
 mode, the customer's gender preference, and the visit address (point and line) as a FieldCipher token in
-``address_enc`` bound to the order id (migration 0008).
+``address_enc`` bound to the order id (migration 0008); a late arrival (decision 0025, migration 0009) in
+``late_minutes`` / ``late_penalty_therapist_id`` / ``late_penalty_at`` (all NULL when on time), apart from the
+settlement's penalty: an order may carry both.
 ``order_timeline`` holds one row per step, by ``position``; the step's free-text note (reasons,
 payment references) is a FieldCipher token in ``note_enc`` bound to (order id, position).
 
@@ -68,6 +70,9 @@ orders = Table(
     Column("dispatch_mode", String(NAME), nullable=False, server_default="chosen"),
     Column("address_enc", Text(), nullable=True),
     Column("gender_preference", String(NAME), nullable=True),
+    Column("late_minutes", Integer(), nullable=True),
+    Column("late_penalty_therapist_id", String(ID), nullable=True),
+    Column("late_penalty_at", UtcInstant(), nullable=True),
     CheckConstraint("scheduled_end > scheduled_start", name="scheduled"),
     CheckConstraint("total_fen >= 0 AND refunded_fen >= 0 AND refunded_fen <= paid_fen", name="money"),
     CheckConstraint("(settlement_cause IS NULL) = (settlement_refund_fen IS NULL)", name="settlement"),

@@ -22,6 +22,7 @@ from massage_core.adapters.sql.fields import (
     PHONE_INDEX,
     FieldCodec,
 )
+from massage_core.adapters.sql.prepared import Prepared
 from massage_core.adapters.sql.repositories._guard import guarded
 from massage_core.adapters.sql.tables import account_identities, accounts
 from massage_core.domain.access import AdminRole, Role
@@ -41,6 +42,13 @@ IdentityMap = dict[str, list[ExternalIdentity]]
 _BY_ID = select(accounts).where(accounts.c.id == bindparam("value"))
 _BY_PHONE = select(accounts).where(accounts.c.phone_idx == bindparam("value"))
 _BY_EMAIL = select(accounts).where(accounts.c.email_idx == bindparam("value"))
+_IDENTITIES_OF_ONE = Prepared(
+    select(account_identities.c.account_id, account_identities.c.provider, account_identities.c.subject_enc)
+    .where(account_identities.c.account_id == bindparam("value"))
+    .order_by(account_identities.c.position)
+)
+_P_BY_ID = Prepared(_BY_ID)  # ``get``'s statements run on the driver on SQLite
+_STATUS_OF = Prepared(select(accounts.c.status).where(accounts.c.id == bindparam("value")))
 _IDENTITIES_OF = (
     select(account_identities.c.account_id, account_identities.c.provider, account_identities.c.subject_enc)
     .where(account_identities.c.account_id.in_(bindparam("ids", expanding=True)))
@@ -157,7 +165,8 @@ class SqlAccountRepository(AccountRepository):
         found: IdentityMap = defaultdict(list)
         if not account_ids:
             return found
-        rows = self._conn.execute(_IDENTITIES_OF, {"ids": list(account_ids)})
+        rows = (_IDENTITIES_OF_ONE.rows(self._conn, {"value": account_ids[0]}) if len(account_ids) == 1 else
+                self._conn.execute(_IDENTITIES_OF, {"ids": list(account_ids)}))
         for row in rows:
             subject = self._codec.open(IDENTITY_SUBJECT, (row.account_id, row.provider), row.subject_enc)
             found[row.account_id].append(ExternalIdentity(Provider(row.provider), subject))
@@ -193,15 +202,23 @@ class SqlAccountRepository(AccountRepository):
         return [self._to_account(row, identities.get(row.id, ())) for row in rows]
 
     def _one(self, statement: Any, value: str) -> Account | None:
-        rows = self._conn.execute(statement, {"value": value}).all()
+        rows = (statement.rows(self._conn, {"value": value}) if isinstance(statement, Prepared) else
+                self._conn.execute(statement, {"value": value}).all())
         return self._load(rows)[0] if rows else None
 
     def get(self, account_id: AccountId) -> Account:
         """Return the account or raise NotFound."""
-        account = self._one(_BY_ID, account_id)
+        account = self._one(_P_BY_ID, account_id)
         if account is None:
             raise NotFound("account", account_id)
         return account
+
+    def status_of(self, account_id: AccountId) -> AccountStatus:
+        """The status column alone (no identities read, nothing decrypted), or NotFound."""
+        rows = _STATUS_OF.rows(self._conn, {"value": account_id})
+        if not rows:
+            raise NotFound("account", account_id)
+        return AccountStatus(rows[0].status)
 
     def find_by_phone(self, phone: PhoneNumber) -> Account | None:
         """Look up by the phone's blind index; check the decrypted number matches."""

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import Row, Table, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from massage_core.adapters.sql.prepared import Prepared
 from massage_core.adapters.sql.repositories._guard import guarded
 from massage_core.adapters.sql.tables_therapists import (
     catalog_categories,
@@ -25,6 +26,15 @@ from massage_core.domain.money import Money
 from massage_core.ports.catalog import CategoryRepository, LevelRepository, PackageRepository, ServiceRepository
 
 DUPLICATE = "catalog.duplicate"
+
+# The statements of the booking's reads are built once; only their parameters change per call (and on SQLite
+# they run on the driver: ``prepared``).
+_CATEGORY_BY_ID = Prepared(select(catalog_categories).where(catalog_categories.c.id == bindparam("p_id")))
+_SERVICE_BY_ID = Prepared(select(catalog_services).where(catalog_services.c.id == bindparam("p_id")))
+_PRICES_OF_ONE = Prepared(
+    select(catalog_service_prices).where(catalog_service_prices.c.service_id == bindparam("p_id")))
+_PRICES_OF = select(catalog_service_prices).where(
+    catalog_service_prices.c.service_id.in_(bindparam("p_ids", expanding=True)))
 
 
 def _compare_and_set(connection: Connection, table: Table, key: str, ident: str, version: int,
@@ -99,10 +109,10 @@ class SqlCategoryRepository(CategoryRepository):
 
     def get(self, category_id: CategoryId) -> Category:
         """The category or NotFound."""
-        row = self._conn.execute(select(catalog_categories).where(catalog_categories.c.id == category_id)).first()
-        if row is None:
+        rows = _CATEGORY_BY_ID.rows(self._conn, {"p_id": category_id})
+        if not rows:
             raise NotFound("category", category_id)
-        return self._to_category(row)
+        return self._to_category(rows[0])
 
     def save(self, category: Category) -> Category:
         """Compare-and-set on the version."""
@@ -164,10 +174,10 @@ class SqlServiceRepository(ServiceRepository):
     def _load(self, rows: Sequence[Row[Any]]) -> list[Service]:
         if not rows:
             return []
-        t = catalog_service_prices
         prices: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        ids = [row.id for row in rows]
-        for p in self._conn.execute(select(t).where(t.c.service_id.in_(ids))):
+        read = (_PRICES_OF_ONE.rows(self._conn, {"p_id": rows[0].id}) if len(rows) == 1 else
+                self._conn.execute(_PRICES_OF, {"p_ids": [row.id for row in rows]}))
+        for p in read:
             prices[p.service_id].append((p.level_code, p.price_fen))
         return [
             Service(
@@ -183,7 +193,7 @@ class SqlServiceRepository(ServiceRepository):
 
     def get(self, service_id: ServiceId) -> Service:
         """The service or NotFound."""
-        rows = self._conn.execute(select(catalog_services).where(catalog_services.c.id == service_id)).all()
+        rows = _SERVICE_BY_ID.rows(self._conn, {"p_id": service_id})
         if not rows:
             raise NotFound("service", service_id)
         return self._load(rows)[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from massage_core.adapters.sql.fields import (
@@ -20,6 +20,7 @@ from massage_core.adapters.sql.fields import (
     EncryptedField,
     FieldCodec,
 )
+from massage_core.adapters.sql.prepared import Prepared
 from massage_core.adapters.sql.repositories._guard import guarded
 from massage_core.adapters.sql.tables_customers import customer_profiles
 from massage_core.domain.customers import Birth, CustomerProfile
@@ -32,6 +33,7 @@ END = "\x1f"
 """Ends the value inside a padded plaintext; only spaces follow it."""
 BLOCKS: dict[str, int] = {CUSTOMER_BIRTH.column: 16, CUSTOMER_CONDITIONS.column: 128, CUSTOMER_HEALTH_NOTE.column: 256}
 """Padded plaintexts are a whole number of these UTF-8 bytes (the birth and the conditions always fit one)."""
+_BY_ID = Prepared(select(C).where(C.c.account_id == bindparam("p_id")))  # on SQLite on the driver
 
 
 def pad(value: str, block: int) -> str:
@@ -93,8 +95,8 @@ class SqlCustomerProfileRepository(CustomerProfileRepository):
 
     def find(self, customer_id: AccountId) -> CustomerProfile | None:
         """The profile or None."""
-        row = self._conn.execute(select(C).where(C.c.account_id == customer_id)).one_or_none()
-        return None if row is None else self._to_profile(row)
+        rows = _BY_ID.rows(self._conn, {"p_id": customer_id})  # at most one: the primary key
+        return self._to_profile(rows[0]) if rows else None
 
     def _to_profile(self, row: Row[Any]) -> CustomerProfile:
         key = (row.account_id,)

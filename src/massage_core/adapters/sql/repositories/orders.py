@@ -12,7 +12,8 @@ wrote, the version, how many steps were stored at it and the row's account refer
 version appends without counting the steps again (a save of any other version counts them first) and needs no
 savepoint: the update can only be refused for a reference to an account the row did not already hold (then
 ``save`` runs in a savepoint, as ``add`` always does), and the step insert after it cannot be refused.  The
-statements are module-level constructs with bound parameters: SQLAlchemy compiles each once.
+statements are module-level constructs with bound parameters: SQLAlchemy compiles each once (and on SQLite
+those of ``get``, ``save`` and ``add`` run on the driver: ``prepared``).
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import attrs
-from sqlalchemy import Row, Select, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, func, insert, literal_column, select, union_all, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection
 
 from massage_core.adapters.sql.fields import ORDER_ADDRESS, ORDER_STEP_NOTE, FieldCodec
 from massage_core.adapters.sql.engine import translating
+from massage_core.adapters.sql.prepared import Prepared
 from massage_core.adapters.sql.repositories._guard import guarded
 from massage_core.adapters.sql.tables_orders import order_timeline, orders
 from massage_core.domain.dispatch import DispatchMode, TherapistLoad
-from massage_core.domain.cancellation import CancellationCause, CancellationOutcome, Penalty, Shares
+from massage_core.domain.cancellation import CancellationCause, CancellationOutcome, LateArrival, Penalty, Shares
 from massage_core.domain.errors import Conflict, NotFound
 from massage_core.domain.ids import AccountId, ServiceId
 from massage_core.domain.intervals import Interval
@@ -54,12 +56,14 @@ DUPLICATE = "order.duplicate"
 
 _o, _s = orders, order_timeline
 _BY_ID = select(_o).where(_o.c.id == bindparam("p_id"))
+_STEP_ROW = (_s.c.order_id, _s.c.position, _s.c.at, _s.c.action, _s.c.party, _s.c.actor, _s.c.from_state,
+             _s.c.to_state, _s.c.note_enc)  # every column, in this order: ``_load`` unpacks the rows by position
 _STEPS_OF = (
-    select(_s)
+    select(*_STEP_ROW)
     .where(_s.c.order_id.in_(bindparam("p_ids", expanding=True)))
     .order_by(_s.c.order_id, _s.c.position)
 )
-_STEPS_OF_ONE = select(_s).where(_s.c.order_id == bindparam("p_id")).order_by(_s.c.position)
+_STEPS_OF_ONE = select(*_STEP_ROW).where(_s.c.order_id == bindparam("p_id")).order_by(_s.c.position)
 _STEP_COUNT = select(func.count()).select_from(_s).where(_s.c.order_id == bindparam("p_id"))
 _STEP_COLUMNS = (_s.c.position, _s.c.at, _s.c.action, _s.c.party, _s.c.actor, _s.c.from_state, _s.c.to_state,
                  _s.c.note_enc)
@@ -72,9 +76,17 @@ _BY_ID_WITH_STEPS = (
     .group_by(_o.c.id)
 )
 _INSERT = insert(_o)
+# Decoding a step: the enum members by value (a dictionary look-up costs a tenth of ``OrderAction(value)``,
+# which stays the fallback, so an unknown value still raises ValueError).
+_ACTIONS = {member.value: member for member in OrderAction}
+_PARTIES = {member.value: member for member in OrderParty}
+_STATES = {member.value: member for member in OrderState}
 _INSERT_STEPS = insert(_s)
 _UPDATE = update(_o).where(_o.c.id == bindparam("p_id"), _o.c.version == bindparam("p_version"))
 _REFERENCES = tuple(column.name for column in _o.c if column.foreign_keys)
+# The statements of every step, run on the driver on SQLite (``prepared``).
+_P_BY_ID, _P_STEPS_OF_ONE = Prepared(_BY_ID), Prepared(_STEPS_OF_ONE)
+_P_INSERT, _P_INSERT_STEPS, _P_UPDATE = Prepared(_INSERT), Prepared(_INSERT_STEPS), Prepared(_UPDATE)
 _NEWEST = (_o.c.placed_at.desc(), _o.c.id.desc())
 
 
@@ -94,6 +106,21 @@ def _settlement_values(outcome: CancellationOutcome | None) -> dict[str, Any]:
     }
 
 
+def _late_values(late: LateArrival | None) -> dict[str, Any]:
+    return {
+        "late_minutes": late.minutes if late else None,
+        "late_penalty_therapist_id": late.penalty.therapist_id if late else None,
+        "late_penalty_at": late.penalty.at if late else None,
+    }
+
+
+def _late_arrival(row: Row[Any]) -> LateArrival | None:
+    if row.late_minutes is None:
+        return None
+    return LateArrival(row.late_minutes, Penalty(AccountId(row.late_penalty_therapist_id),
+                                                 CancellationCause.THERAPIST_LATE, row.late_penalty_at))
+
+
 def _values(order: Order, version: int) -> dict[str, Any]:
     return {
         "customer_id": order.customer_id, "therapist_id": order.therapist_id, "service_id": order.service_id,
@@ -102,7 +129,7 @@ def _values(order: Order, version: int) -> dict[str, Any]:
         "refunded_fen": order.refunded.fen, "placed_at": order.placed_at, "state": order.state.value,
         "entered_at": entered_state_at(order), "rejected_by": ",".join(order.rejected_by),
         "arrived_at": order.arrived_at, "finished_at": order.finished_at,
-        **_settlement_values(order.settlement), "version": version,
+        **_settlement_values(order.settlement), **_late_values(order.late_arrival), "version": version,
         "dispatch_mode": order.dispatch.value, "gender_preference": order.gender_preference,
     }
 
@@ -144,7 +171,8 @@ def _to_order(row: Row[Any], steps: tuple[OrderStep, ...], address: VisitAddress
         total=Money(row.total_fen, currency), placed_at=row.placed_at, state=OrderState(row.state),
         paid=Money(row.paid_fen, currency), refunded=Money(row.refunded_fen, currency),
         rejected_by=tuple(AccountId(part) for part in row.rejected_by.split(",") if part),
-        arrived_at=row.arrived_at, finished_at=row.finished_at, settlement=_settlement(row), timeline=steps,
+        arrived_at=row.arrived_at, finished_at=row.finished_at, settlement=_settlement(row),
+        late_arrival=_late_arrival(row), timeline=steps,
         dispatch=DispatchMode(row.dispatch_mode), address=address, gender_preference=row.gender_preference,
         version=row.version,
     )
@@ -189,14 +217,14 @@ class SqlOrderRepository(OrderRepository):
             for n, step in enumerate(order.timeline) if n >= first
         ]
         if rows:
-            self._conn.execute(_INSERT_STEPS, rows)
+            _P_INSERT_STEPS.run_many(self._conn, rows)
 
     def add(self, order: Order) -> Order:
         """Insert the row and every step with version 1; Conflict ``order.duplicate`` or ``conflict.reference``."""
         values = _values(order, 1)
         with guarded(self._conn, duplicate=DUPLICATE):
             address = self._codec.seal(ORDER_ADDRESS, (order.id,), _address_text(order.address))
-            self._conn.execute(_INSERT, {"id": order.id, "address_enc": address, **values})
+            _P_INSERT.run(self._conn, {"id": order.id, "address_enc": address, **values})
             self._insert_steps(order, 0)
         self._remember(order.id, 1, len(order.timeline), values)
         return attrs.evolve(order.clear_events(), version=1)
@@ -217,10 +245,11 @@ class SqlOrderRepository(OrderRepository):
             steps = [_StepRow(row.id, *step) for step in zip(*columns, strict=True) if step[0] is not None]
             order = self._load([row], steps)[0]
         else:
-            row = self._conn.execute(_BY_ID, {"p_id": order_id}).first()
-            if row is None:
+            found = _P_BY_ID.rows(self._conn, {"p_id": order_id})
+            if not found:
                 raise NotFound("order", order_id)
-            order = self._load([row], self._conn.execute(_STEPS_OF_ONE, {"p_id": order_id}))[0]
+            row = found[0]
+            order = self._load([row], _P_STEPS_OF_ONE.rows(self._conn, {"p_id": order_id}))[0]
         self._remember(order.id, order.version, len(order.timeline), row._mapping)
         return order
 
@@ -238,8 +267,7 @@ class SqlOrderRepository(OrderRepository):
         # row did not hold at the version read here (the step insert after it cannot be refused).
         refusable = known is None or known.references != tuple(values[name] for name in _REFERENCES)
         with guarded(self._conn, duplicate=DUPLICATE) if refusable else translating(duplicate=DUPLICATE):
-            result = self._conn.execute(_UPDATE, {**values, "p_id": order.id, "p_version": order.version})
-            if result.rowcount == 0:
+            if _P_UPDATE.run(self._conn, {**values, "p_id": order.id, "p_version": order.version}) == 0:
                 if self._conn.execute(_BY_ID, {"p_id": order.id}).first() is None:
                     raise NotFound("order", order.id)
                 raise Conflict("the order was changed by somebody else; reload it", code="conflict.stale")
@@ -257,11 +285,13 @@ class SqlOrderRepository(OrderRepository):
         steps: dict[str, list[OrderStep]] = defaultdict(list)
         if read is None:
             read = self._conn.execute(_STEPS_OF, {"p_ids": [row.id for row in rows]}).all()
-        for s in read:
-            steps[s.order_id].append(OrderStep(
-                s.at, OrderAction(s.action), OrderParty(s.party), s.actor,
-                OrderState(s.from_state) if s.from_state is not None else None, OrderState(s.to_state),
-                self._codec.open(ORDER_STEP_NOTE, (s.order_id, s.position), s.note_enc),
+        open_note = self._codec.open
+        for oid, position, at, action, party, actor, source, target, note in read:  # the columns of _STEP_ROW
+            steps[oid].append(OrderStep(
+                at, _ACTIONS.get(action) or OrderAction(action), _PARTIES.get(party) or OrderParty(party), actor,
+                None if source is None else _STATES.get(source) or OrderState(source),
+                _STATES.get(target) or OrderState(target),
+                "" if note is None else open_note(ORDER_STEP_NOTE, (oid, position), note),
             ))
         return [_to_order(row, tuple(steps[row.id]), _address(self._codec.open(ORDER_ADDRESS, (row.id,), row.address_enc)))
                 for row in rows]
@@ -335,10 +365,17 @@ class SqlOrderRepository(OrderRepository):
 
     def penalties_of(self, therapist_id: AccountId, *, offset: int = 0,
                      limit: int = PAGE) -> Sequence[PenaltyRecord]:
-        """The ``penalty_*`` columns of the therapist's settled orders, newest first (no timelines loaded)."""
-        query = (select(_o.c.id, _o.c.penalty_therapist_id, _o.c.penalty_cause, _o.c.penalty_at)
-                 .where(_o.c.penalty_therapist_id == therapist_id)
-                 .order_by(_o.c.penalty_at.desc(), _o.c.id.desc()).offset(max(offset, 0)).limit(max(limit, 0)))
-        return [PenaltyRecord(OrderId(row.id), Penalty(AccountId(row.penalty_therapist_id),
-                                                       CancellationCause(row.penalty_cause), row.penalty_at))
+        """The ``penalty_*`` columns of the therapist's settled orders and the ``late_penalty_*`` columns of
+        their late arrivals (one UNION ALL), newest first, a settlement's record before a late arrival's of
+        the same order at the same time (no timelines loaded)."""
+        settled = select(_o.c.id, _o.c.penalty_cause.label("cause"), _o.c.penalty_at.label("at"),
+                         literal_column("1").label("rank")).where(_o.c.penalty_therapist_id == therapist_id)
+        late = select(_o.c.id, literal_column(f"'{CancellationCause.THERAPIST_LATE.value}'").label("cause"),
+                      _o.c.late_penalty_at.label("at"), literal_column("0").label("rank")
+                      ).where(_o.c.late_penalty_therapist_id == therapist_id)
+        both = union_all(settled, late).subquery()
+        query = (select(both.c.id, both.c.cause, both.c.at)
+                 .order_by(both.c.at.desc(), both.c.id.desc(), both.c.rank.desc())
+                 .offset(max(offset, 0)).limit(max(limit, 0)))
+        return [PenaltyRecord(OrderId(row.id), Penalty(therapist_id, CancellationCause(row.cause), row.at))
                 for row in self._conn.execute(query)]

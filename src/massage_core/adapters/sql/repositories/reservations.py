@@ -31,7 +31,8 @@ stop counting, inside the very transaction that needs its time.
 a stale or missing row is told by the row count.
 
 Every statement is a module-level construct with bound parameters (``between``
-has one per combination of its options), so SQLAlchemy compiles each once.
+has one per combination of its options), so SQLAlchemy compiles each once; the
+hot ones run on the driver on SQLite (``prepared``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from massage_core.adapters.sql.engine import translating
+from massage_core.adapters.sql.prepared import Prepared
 from massage_core.adapters.sql.repositories._guard import savepoint
 from massage_core.adapters.sql.tables_schedules import reservations
 from massage_core.domain.errors import Conflict, NotFound
@@ -85,6 +87,10 @@ _BETWEEN_QUERIES = {
     (False, True): _BETWEEN.order_by(*_BY_START).limit(bindparam("p_limit")),
     (True, True): _BETWEEN.where(*_LIVE).order_by(*_BY_START).limit(bindparam("p_limit")),
 }
+# On SQLite they run on the driver (``prepared``).
+_P_RETIRE, _P_ANY_OVERLAP, _P_INSERT = Prepared(_RETIRE), Prepared(_ANY_OVERLAP), Prepared(_INSERT)
+_P_SAVE = Prepared(_SAVE)
+_P_BETWEEN = {options: Prepared(query) for options, query in _BETWEEN_QUERIES.items()}
 _LOCK_THERAPIST = text("SELECT pg_advisory_xact_lock(:key)")
 _LOCK_NAMESPACE = b"massage_core.reservations\x1f"
 
@@ -148,10 +154,10 @@ class SqlReservationRepository(ReservationRepository):
 
     def _add(self, r: Reservation, where: dict[str, Any], now: Instant) -> None:
         with savepoint(self._conn):
-            self._conn.execute(_RETIRE, {**where, "p_now": now})
-            if self._recheck and self._conn.execute(_ANY_OVERLAP, where).first() is not None:
+            _P_RETIRE.run(self._conn, {**where, "p_now": now})
+            if self._recheck and _P_ANY_OVERLAP.rows(self._conn, where):
                 raise _overlap()
-            self._conn.execute(_INSERT, {
+            _P_INSERT.run(self._conn, {
                 "id": r.id, "therapist_id": r.therapist_id, "starts_at": r.start, "ends_at": r.end,
                 "blocked_start": r.blocked_start, "blocked_end": r.blocked_end, "reference": r.reference,
                 "made_by": r.made_by, "created_at": r.created_at, "hold_until": r.hold_until,
@@ -173,8 +179,7 @@ class SqlReservationRepository(ReservationRepository):
         if r.released_at is not None:
             values["active"] = False
         with _exclusion_is_overlap(), translating(duplicate=DUPLICATE):
-            result = self._conn.execute(_SAVE, values)
-            if result.rowcount == 0:
+            if _P_SAVE.run(self._conn, values) == 0:
                 if self._conn.execute(_BY_ID, {"p_id": r.id}).first() is None:
                     raise NotFound("reservation", r.id)
                 raise Conflict("the reservation was changed by somebody else; reload it", code="conflict.stale")
@@ -188,6 +193,6 @@ class SqlReservationRepository(ReservationRepository):
             params["p_live_at"] = live_at
         if limit is not None:
             params["p_limit"] = max(limit, 0)
-        query = _BETWEEN_QUERIES[live_at is not None, limit is not None]
-        return [_to_reservation(row) for row in self._conn.execute(query, params)]
+        query = _P_BETWEEN[live_at is not None, limit is not None]
+        return [_to_reservation(row) for row in query.rows(self._conn, params)]
 

@@ -9,6 +9,7 @@ import attrs
 from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from massage_core.adapters.sql.prepared import Prepared
 from massage_core.adapters.sql.repositories._guard import guarded
 from massage_core.adapters.sql.tables_schedules import schedule_rules, schedules
 from massage_core.domain.errors import Conflict, NotFound
@@ -25,6 +26,7 @@ _RULES_OF = (
     .where(schedule_rules.c.therapist_id == bindparam("tid"))
     .order_by(schedule_rules.c.position)
 )
+_P_BY_ID, _P_RULES_OF = Prepared(_BY_ID), Prepared(_RULES_OF)  # ``find``'s, on the driver on SQLite
 
 
 def _rules(schedule: Schedule) -> list[dict[str, Any]]:
@@ -81,10 +83,10 @@ class SqlScheduleRepository(ScheduleRepository):
 
     def find(self, therapist_id: AccountId) -> Schedule | None:
         """The schedule and its rules, or None."""
-        row = self._conn.execute(_BY_ID, {"tid": therapist_id}).first()
-        if row is None:
+        rows = _P_BY_ID.rows(self._conn, {"tid": therapist_id})
+        if not rows:
             return None
-        return _to_schedule(row, list(self._conn.execute(_RULES_OF, {"tid": therapist_id})))
+        return _to_schedule(rows[0], _P_RULES_OF.rows(self._conn, {"tid": therapist_id}))
 
     def save(self, schedule: Schedule) -> Schedule:
         """Update where the stored version is ``schedule.version``; replace the rules."""

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import Row, delete, exists, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from massage_core.adapters.sql.fields import ID_NUMBER_INDEX, THERAPIST_ID_NUMBER, THERAPIST_REAL_NAME, FieldCodec
+from massage_core.adapters.sql.prepared import Prepared
 from massage_core.adapters.sql.repositories._guard import guarded
 from massage_core.adapters.sql.tables import accounts
 from massage_core.adapters.sql.tables_therapists import (
@@ -34,6 +35,20 @@ from massage_core.ports.therapists import TherapistRepository
 
 DUPLICATE = "therapist.duplicate"
 P = therapist_profiles
+_c, _s, _log = therapist_certificates, therapist_services, therapist_vetting_log
+
+# The statements of ``find`` (the booking's read) are built once; only their parameters change per call.  The
+# children of one profile are read by ``account_id = :id`` (on SQLite on the driver: ``prepared``); of several,
+# by an expanding ``IN``.
+_BY_ID = Prepared(select(P).where(P.c.account_id == bindparam("p_id")))
+_CERTIFICATES_OF_ONE = Prepared(select(_c).where(_c.c.account_id == bindparam("p_id")).order_by(_c.c.position))
+_SERVICES_OF_ONE = Prepared(select(_s).where(_s.c.account_id == bindparam("p_id")))
+_LOG_OF_ONE = Prepared(select(_log).where(_log.c.account_id == bindparam("p_id")).order_by(_log.c.position))
+_CERTIFICATES_OF = (select(_c).where(_c.c.account_id.in_(bindparam("p_ids", expanding=True)))
+                    .order_by(_c.c.account_id, _c.c.position))
+_SERVICES_OF = select(_s).where(_s.c.account_id.in_(bindparam("p_ids", expanding=True)))
+_LOG_OF = (select(_log).where(_log.c.account_id.in_(bindparam("p_ids", expanding=True)))
+           .order_by(_log.c.account_id, _log.c.position))
 
 
 class SqlTherapistRepository(TherapistRepository):
@@ -122,17 +137,21 @@ class SqlTherapistRepository(TherapistRepository):
     def _load(self, rows: Sequence[Row[Any]]) -> list[TherapistProfile]:
         if not rows:
             return []
-        ids = [row.account_id for row in rows]
-        c, s, log = therapist_certificates, therapist_services, therapist_vetting_log
+        if len(rows) == 1:
+            one = {"p_id": rows[0].account_id}
+            read: tuple[Any, ...] = tuple(statement.rows(self._conn, one)
+                                          for statement in (_CERTIFICATES_OF_ONE, _SERVICES_OF_ONE, _LOG_OF_ONE))
+        else:
+            many = {"p_ids": [row.account_id for row in rows]}
+            read = tuple(self._conn.execute(statement, many) for statement in (_CERTIFICATES_OF, _SERVICES_OF, _LOG_OF))
         certs: dict[str, list[Certificate]] = defaultdict(list)
-        for r in self._conn.execute(select(c).where(c.c.account_id.in_(ids)).order_by(c.c.account_id, c.c.position)):
+        for r in read[0]:
             certs[r.account_id].append(Certificate(r.issuer, r.number, r.expires_on))
         offered: dict[str, set[ServiceId]] = defaultdict(set)
-        for r in self._conn.execute(select(s).where(s.c.account_id.in_(ids))):
+        for r in read[1]:
             offered[r.account_id].add(ServiceId(r.service_id))
         steps: dict[str, list[VettingStep]] = defaultdict(list)
-        for r in self._conn.execute(
-                select(log).where(log.c.account_id.in_(ids)).order_by(log.c.account_id, log.c.position)):
+        for r in read[2]:
             steps[r.account_id].append(VettingStep(r.at, VettingAction(r.action), r.actor_id,
                                                    VettingState(r.from_state), VettingState(r.to_state), r.note))
         return [self._to_profile(row, certs[row.account_id], offered[row.account_id], steps[row.account_id])
@@ -184,7 +203,7 @@ class SqlTherapistRepository(TherapistRepository):
 
     def find(self, therapist_id: AccountId) -> TherapistProfile | None:
         """The profile or None."""
-        rows = self._conn.execute(select(P).where(P.c.account_id == therapist_id)).all()
+        rows = _BY_ID.rows(self._conn, {"p_id": therapist_id})
         return self._load(rows)[0] if rows else None
 
     def list(self, *, offset: int = 0, limit: int = 50,
