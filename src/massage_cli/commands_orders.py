@@ -31,6 +31,7 @@ def _row(view: OrderView) -> dict[str, Any]:
 def _details(view: OrderView) -> dict[str, Any]:
     details = {**_row(view), "end": view.end, "retained": view.retained, "refund_due": view.refund_due,
                "dispatch": view.dispatch.value, "address": view.address.line if view.address else "",
+               "late_minutes": view.late_minutes,
                "allowed": [a.value for a in view.allowed], "version": view.version}
     if view.settlement is not None:
         details.update(settlement=view.settlement.cause.value, settlement_refund=view.settlement.refund,
