@@ -65,6 +65,12 @@ def _register() -> None:
     from massage_cli import commands_customers
 
     cli.add_command(commands_customers.customers)
+    from massage_cli import commands_ledger
+
+    cli.add_command(commands_ledger.ledger)
+    from massage_cli import commands_invoices
+
+    cli.add_command(commands_invoices.invoices)
 
 
 _register()

@@ -17,6 +17,7 @@ from massage_core.adapters.memory.payments import SandboxPaymentGateway
 from massage_core.adapters.memory.ids import UlidGenerator
 from massage_core.adapters.memory.key_rotation import MemoryFieldReencryptor
 from massage_core.adapters.memory.store import MemoryStore
+from massage_core.adapters.memory.invoices import SandboxInvoiceIssuer
 from massage_core.adapters.memory.uow import MemoryUnitOfWork
 from massage_core.adapters.passwords.common_list import ZxcvbnCommonPasswords
 from massage_core.domain.errors import MassageError
@@ -25,6 +26,7 @@ from massage_core.ports.clock import Clock
 from massage_core.ports.media import MediaStore
 from massage_core.ports.identity import IdentityProvider, OneTimeCodeSender
 from massage_core.ports.ids import IdGenerator
+from massage_core.ports.invoices import InvoiceIssuer
 from massage_core.ports.passwords import PasswordHasher
 from massage_core.ports.payments import PaymentGateway
 from massage_core.services.accounts import AccountsService
@@ -37,7 +39,9 @@ from massage_core.services.users import UsersService
 from massage_core.services.catalog import CatalogService
 from massage_core.services.coupons import CouponsService
 from massage_core.services.customers import CustomersService
+from massage_core.services.invoices import InvoicesService
 from massage_core.services.jobs import JobsService
+from massage_core.services.ledger import LedgerService
 from massage_core.services.media import MediaService
 from massage_core.services.orders import OrdersService
 from massage_core.services.therapists import TherapistsService
@@ -55,12 +59,16 @@ class Platform:
     vetting, oversight, the public directory), ``media`` (therapist photos and videos),
     ``schedules`` (working hours, free slots, reservations), ``search`` (therapists near a point),
     ``coupons`` (promotions: management, and what a coupon would take off),
-    ``customers`` (a customer's own profile with health data; the back office's masked view).
+    ``customers`` (a customer's own profile with health data; the back office's masked view),
+    ``ledger`` (balances, entries and verification of the double-entry ledger),
+    ``invoices`` (invoice requests for paid orders; finance issues and voids them through
+    ``invoice_issuer``, the deterministic sandbox unless one is given).
     """
 
-    def __init__(self, deps: Dependencies, *, engine: Any = None) -> None:
+    def __init__(self, deps: Dependencies, *, engine: Any = None, invoice_issuer: InvoiceIssuer | None = None) -> None:
         self.deps = deps
         self.engine = engine
+        self.invoice_issuer = invoice_issuer or SandboxInvoiceIssuer(deps.clock)
         self.accounts = AccountsService(deps)
         self.users = UsersService(deps)
         self.audit = AuditService(deps)
@@ -73,7 +81,9 @@ class Platform:
         self.orders = OrdersService(deps)
         self.coupons = CouponsService(deps)
         self.customers = CustomersService(deps)
+        self.invoices = InvoicesService(deps, self.invoice_issuer)
         self.jobs = JobsService(deps)
+        self.ledger = LedgerService(deps)
 
     @classmethod
     def in_memory(
@@ -89,6 +99,7 @@ class Platform:
         background_check: BackgroundCheck | None = None,
         media_store: MediaStore | None = None,
         payment_gateway: PaymentGateway | None = None,
+        invoice_issuer: InvoiceIssuer | None = None,
     ) -> Platform:
         """Everything in memory: for tests, demos and embedders' own test suites.
 
@@ -117,7 +128,7 @@ class Platform:
             media_store=media_store or MemoryMediaStore(),
             payment_gateway=payment_gateway or SandboxPaymentGateway(clock),
         )
-        return cls(deps)
+        return cls(deps, invoice_issuer=invoice_issuer)
 
     @classmethod
     def from_url(
@@ -136,6 +147,7 @@ class Platform:
         payment_gateway: PaymentGateway | None = None,
         engine_options: dict[str, Any] | None = None,
         check_schema: bool = True,
+        invoice_issuer: InvoiceIssuer | None = None,
     ) -> Platform:
         """A platform on a database: ``sqlite:///file.db`` (embedded) or ``postgresql+psycopg://...``.
 
@@ -179,7 +191,7 @@ class Platform:
             media_store=media_store or FilesystemMediaStore(DEFAULT_MEDIA_DIR),
             payment_gateway=payment_gateway or SandboxPaymentGateway(clock),
         )
-        return cls(deps, engine=engine)
+        return cls(deps, engine=engine, invoice_issuer=invoice_issuer)
 
     def close(self) -> None:
         """Release database connections."""

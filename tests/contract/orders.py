@@ -12,7 +12,10 @@ import pytest
 from massage_core.domain.errors import Conflict, MassageError, NotFound
 from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import OrderId, OrderState, Who
+from massage_core.domain.money import Money
 from massage_core.domain.orders import Order
+from massage_core.domain.quotes import LineKind, QuoteLine
+from massage_core.domain.visit_address import VisitAddress
 from massage_core.ports.unit_of_work import UnitOfWork
 from order_support import POLICY, START, accepted, happy_path, in_every_state, minutes, paid, placed
 from schedule_support import new_therapist
@@ -51,6 +54,23 @@ class OrderRepositoryContract:
         assert settled.settlement is not None and settled.settlement.penalty is not None
         assert orders[OrderState.CANCELLED].settlement is not None
         assert orders[OrderState.AWAITING_ACCEPTANCE].rejected_by == (therapist,)
+
+    def test_the_bill_level_address_and_dispatch_round_trip(self, uow_factory: UowFactory) -> None:
+        customer, therapist = (new_therapist(uow_factory) for _ in range(2))
+        bill = (QuoteLine(LineKind.SERVICE, Money(25_800)), QuoteLine(LineKind.TRAVEL, Money(1_200)),
+                QuoteLine(LineKind.DISCOUNT, Money(-3_000)), QuoteLine(LineKind.TIP, Money(500)))
+        order = Order.place(OrderId(new_id("order")), customer, placed(customer, therapist).service_id,
+                            placed(customer, therapist).scheduled, Money(24_500), T0, None, bill=bill,
+                            level="senior", address=VisitAddress.at(31.2304, 121.4737, "南京东路100号 1201"),
+                            gender_preference="female")
+        add(uow_factory, order)
+        with uow_factory() as uow:
+            found = uow.orders.get(order.id)
+        assert found == stored(order) and found.bill == bill and found.level == "senior"
+        with pytest.raises(MassageError) as caught:
+            Order.place(OrderId(new_id("order")), customer, order.service_id, order.scheduled, Money(1), T0,
+                        therapist, bill=bill)
+        assert caught.value.code == "order.bill"
 
     def test_saving_each_step_appends_the_timeline_and_bumps_the_version(self, uow_factory: UowFactory) -> None:
         customer, therapist = new_therapist(uow_factory), new_therapist(uow_factory)

@@ -24,8 +24,10 @@ from massage_core.domain.errors import IntegrityError
 from massage_core.domain.identity_documents import ResidentIdNumber, check_digit
 from massage_core.ports.cipher import FieldCipher
 from massage_core.domain.customers import CustomerProfile
+from massage_core.domain.invoices import Invoice, InvoiceTitle
 from catalog_support import make_profile
-from storage_support import T0, Backend, full_account, make_account, make_record, make_session, phone
+from order_support import paid, placed
+from storage_support import T0, Backend, full_account, make_account, make_record, make_session, new_id, phone
 
 ID17 = "44030419851231123"
 THERAPIST_ID17 = "51010719880512246"
@@ -44,6 +46,8 @@ CANARIES = {
     "customer birth date": "1979-11-23",
     "customer condition": "varicose_veins",
     "customer health note": "CanaryNote: 骨质疏松, fell on the ice in 2019",
+    "invoice title": "上官婉儿",
+    "invoice email": "canary.invoice@example.net",
 }
 
 
@@ -74,8 +78,16 @@ def seed_canaries(uow_factory: Any) -> Account:
         uow.customers.save(CustomerProfile.declare(
             account.id, T0, birth=CANARIES["customer birth date"], conditions=[CANARIES["customer condition"]],
             health_note=CANARIES["customer health note"]))
+        order = uow.orders.add(paid(placed(account.id, None)))
+        uow.invoices.add(canary_invoice(account.id, order.id))
         uow.commit()
     return account
+
+
+def canary_invoice(customer: Any, order: Any) -> Invoice:
+    """An invoice request carrying the invoice canaries (decision 0030)."""
+    return Invoice.request(new_id("invoice"), order, customer, InvoiceTitle.personal(CANARIES["invoice title"]),
+                           CANARIES["invoice email"], T0)
 
 
 def database_files(db_path: Path) -> dict[str, bytes]:
@@ -100,6 +112,8 @@ def test_no_personal_data_in_clear_in_the_sqlite_files(tmp_path: Path) -> None:
         assert uow.therapists.get(account.id).real_name == CANARIES["therapist real name"]
         profile = uow.customers.find(account.id)
         assert profile is not None and profile.health_note == CANARIES["customer health note"]
+        [invoice] = uow.invoices.list_for_customer(account.id)
+        assert (invoice.title.name, invoice.email) == (CANARIES["invoice title"], CANARIES["invoice email"])
     while_open = database_files(db_path)
     assert while_open.get("privacy.db-wal"), "the committed data should still be in the WAL"
     engine.dispose()
@@ -345,3 +359,38 @@ def test_customer_health_data_is_encrypted_bound_to_its_row_and_rotated(sql_back
 def test_every_customer_profile_column_holding_health_data_is_registered_for_rotation() -> None:
     registered = {(f.table.name, f.column) for f in ENCRYPTED_FIELDS}
     assert {("customer_profiles", c) for c in ("birth_enc", "conditions_enc", "health_note_enc")} <= registered
+
+
+def test_invoice_title_and_email_are_encrypted_bound_to_their_row_and_rotated(sql_backend: Backend) -> None:
+    """Decision 0030: the invoice's title name and delivery email are tokens bound to their row, moved to the
+    new key by the rotation like every other field of ENCRYPTED_FIELDS."""
+    old = AesGcmFieldCipher(sql_backend.cipher.ring)
+    customer = make_account()
+    with SqlUnitOfWork(sql_backend.engine, old, UlidGenerator()) as uow:
+        uow.accounts.add(customer)
+        first, second = (canary_invoice(customer.id, uow.orders.add(paid(placed(customer.id, None))).id)
+                         for _ in range(2))
+        uow.invoices.add(first)
+        uow.invoices.add(attrs.evolve(second, email="other@example.net"))
+        uow.commit()
+    with sql_backend.engine.connect() as connection:
+        rows = connection.execute(text("SELECT title_name_enc, email_enc FROM invoices")).all()
+    assert len(rows) == 2 and all(token.startswith("v1:") for row in rows for token in row)
+    new = AesGcmFieldCipher(old.ring.rotated())
+    rotation = SqlFieldReencryptor(sql_backend.engine, new)
+    # the phone, then per order its payment step's note and its invoice's name and email
+    assert rotation.pending() == len(tokens(sql_backend)) == 1 + 2 * (1 + 2)
+    while rotation.reencrypt_batch(2):
+        pass
+    assert rotation.pending() == 0
+    with SqlUnitOfWork(sql_backend.engine, new, UlidGenerator()) as uow:
+        assert uow.invoices.get(first.id).title.name == CANARIES["invoice title"]
+    raw_update(sql_backend, "UPDATE invoices SET email_enc = (SELECT email_enc FROM invoices WHERE id = :v)"
+               " WHERE id = :t", v=first.id, t=second.id)
+    with SqlUnitOfWork(sql_backend.engine, new, UlidGenerator()) as uow, pytest.raises(IntegrityError):
+        uow.invoices.get(second.id)
+
+
+def test_every_invoice_column_holding_personal_data_is_registered_for_rotation() -> None:
+    registered = {(f.table.name, f.column) for f in ENCRYPTED_FIELDS}
+    assert {("invoices", "title_name_enc"), ("invoices", "email_enc")} <= registered

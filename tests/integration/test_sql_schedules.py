@@ -60,7 +60,9 @@ def test_downgrading_0003_removes_only_its_tables(blank_url: str) -> None:
             command.downgrade(alembic_config(connection), "0002")
         later = {"therapist_ratings", "orders", "order_timeline",  # created by migrations 0004 and 0005
                  "coupons", "coupon_redemptions",  # and 0006
-                 "customer_profiles"}  # and 0007
+                 "customer_profiles",  # and 0007
+                 "ledger_entries", "ledger_lines", "ledger_balances",  # and 0010
+                 "invoices"}  # and 0011
         assert set(inspect(engine).get_table_names()) == before - SCHEDULE_TABLES - later
         upgrade(engine)
         assert set(inspect(engine).get_table_names()) == before

@@ -27,6 +27,8 @@ import matrix_schedules as ms
 import matrix_orders as mo
 import matrix_coupons as mc
 import matrix_customers as mcu
+import matrix_invoices as mi
+import matrix_ledger as ml
 
 if TYPE_CHECKING:
     from conftest import Kit, Person
@@ -35,7 +37,7 @@ PASSWORD = "Blue-Harbour-Lantern-42"
 NEW_PASSWORD = "Quiet-Meadow-Compass-77"
 
 SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules", "search",
-            "coupons", "orders", "jobs", "customers")
+            "coupons", "orders", "jobs", "customers", "ledger", "invoices")
 KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
 ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
 
@@ -373,6 +375,19 @@ MATRIX: dict[str, Entry] = {
     "customers.set_profile": Entry(mcu.set_profile, granted("customer", system=NO_ACCOUNT)),
     "customers.profile": Entry(mcu.profile, granted("customer", system=NO_ACCOUNT)),
     "customers.profile_of": Entry(mcu.profile_of, granted(*mcu.READERS, customer=HIDDEN)),
+    # ledger: finance, auditors and superadmins read every account; a therapist their own (decision 0029)
+    "ledger.balance": Entry(ml.balance, granted(*ml.READERS, scoped=True, therapist__own=ALLOWED,
+                                                therapist__other=HIDDEN)),
+    "ledger.entries": Entry(ml.entries, granted(*ml.READERS, scoped=True, therapist__own=ALLOWED,
+                                                therapist__other=HIDDEN)),
+    "ledger.verify": Entry(ml.verify, granted(*ml.READERS)),
+    # invoices: a customer asks for their paid order's invoice; finance and superadmins issue and void (0030)
+    "invoices.request": Entry(mi.request, granted("customer", system=NO_ACCOUNT)),
+    "invoices.list_mine": Entry(mi.list_mine, granted("customer", system=NO_ACCOUNT)),
+    "invoices.get": Entry(mi.get, granted("customer", *mi.MANAGERS)),
+    "invoices.list": Entry(mi.list_queue, granted(*mi.MANAGERS)),
+    "invoices.issue": Entry(mi.issue, granted(*mi.MANAGERS)),
+    "invoices.void": Entry(mi.void, granted(*mi.MANAGERS)),
     # -- later contexts add their entries above this line --
 }
 

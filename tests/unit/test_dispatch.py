@@ -339,3 +339,13 @@ def test_the_transaction_id_is_the_customers_alone(kit: Kit, shop: Shop, custome
     for viewer in (a, kit.support()):
         seen = kit.platform.orders.get(viewer.actor, order).timeline[1]
         assert seen.action.value == "pay" and seen.note == ""
+
+
+def test_the_order_keeps_its_itemised_bill(kit: Kit, shop: Shop, customer: Person) -> None:
+    public_at(kit, shop, east=EAST)
+    cid = coupon(kit)
+    order = book_any(kit, customer, shop, coupon=cid, tip=500)
+    kinds = [line.kind.value for line in order.bill]
+    assert kinds[0] == "service" and "discount" in kinds and kinds[-1] == "tip"
+    assert sum(line.amount.fen for line in order.bill) == order.total.fen
+    assert kit.tables.orders[order.id].level == "senior"

@@ -23,14 +23,16 @@ from massage_core.bootstrap import Platform
 from massage_core.domain.access import Actor
 from massage_core.domain.errors import MassageError
 from massage_core.domain.order_states import OrderState, order_transitions
+from massage_core.domain.ledger import Book, LedgerAccount
 from massage_core.domain.orders import Order
 from massage_core.domain.payments import PaymentStatus
-from order_kit import LAT, LNG, START, SYSTEM, catalogue, gateway, make_public
+from order_kit import LAT, LNG, START, SYSTEM, advance, catalogue, gateway, make_public
 
 ACTORS = ("customer", "stranger", "therapist", "rival", "support", "system")
 ACTIONS = ("accept", "grab", "reject", "depart", "arrive", "start", "finish", "sos", "complete", "cancel",
            "dispute", "refund", "mark_no_show")
 MODES = ("chosen", "auto", "broadcast")
+
 
 
 class OrderMachine(RuleBasedStateMachine):
@@ -89,6 +91,37 @@ class OrderMachine(RuleBasedStateMachine):
                                  "refund": (data.draw(st.integers(1, 30_000)),)}.get(action, ())
         self._attempt(lambda: getattr(self.platform.orders, action)(self.actors[who], order, *args))
 
+    @rule(data=st.data(), action=st.sampled_from(ACTIONS + ("dismiss_dispute",)))
+    def party_acts(self, data: st.DataObject, action: str) -> None:
+        """The party an action is meant for fires it on one of the orders (so money moves often)."""
+        if not self.orders:
+            return
+        order = self._orders().get(data.draw(st.sampled_from(self.orders)))
+        if order is None:
+            return
+        if action in ("refund", "dismiss_dispute"):
+            actor = self.actors["support"]
+        elif action in ("cancel", "complete", "dispute") or (action == "mark_no_show" and data.draw(st.booleans())):
+            actor = next(a for a in self.actors.values() if a.account_id == order.customer_id)
+        else:
+            actor = self.actors["therapist" if order.therapist_id != self.serving[1] else "rival"]
+        args: tuple[Any, ...] = {"reject": ("too far",), "dispute": ("too short",), "sos": ("help",),
+                                 "dismiss_dispute": ("served in full",),
+                                 "refund": (data.draw(st.integers(1, 30_000)),)}.get(action, ())
+        self._attempt(lambda: getattr(self.platform.orders, action)(actor, order.id, *args))
+
+    @rule(data=st.data(), upto=st.sampled_from(("arrived", "finished", "completed")))
+    def serve(self, data: st.DataObject, upto: str) -> None:
+        """Walk a paid order along the happy path (so deep states are reached often)."""
+        if not self.orders:
+            return
+        order = self._orders().get(data.draw(st.sampled_from(self.orders)))
+        if order is None or order.therapist_id is None or order.state is not OrderState.AWAITING_ACCEPTANCE:
+            return
+        serving = self.actors["therapist" if order.therapist_id == self.therapist_id else "rival"]
+        customer = next(a for a in self.actors.values() if a.account_id == order.customer_id)
+        self._attempt(lambda: advance(self.platform, order.id, serving, customer, upto))
+
     @rule()
     def timers(self) -> None:
         self.platform.jobs.run_due(SYSTEM)
@@ -120,8 +153,24 @@ class OrderMachine(RuleBasedStateMachine):
             if order.holds_therapist_time and not lapsed:
                 holding.add((order.therapist_id, order.id))
         assert live == holding
+        self._ledger_agrees(self._orders().values())
+
+    def _ledger_agrees(self, orders: Any) -> None:
+        """The books: the gateway clearing account holds exactly what orders kept of their payments; customer
+        prepayments hold what orders kept that was neither split by a completion nor by a cancellation; every
+        order that was ever completed was split exactly once."""
+        with self.platform.deps.uow() as uow:
+            clearing = uow.ledger.balance(LedgerAccount.of(Book.GATEWAY_CLEARING)).fen
+            owed = uow.ledger.balance(LedgerAccount.of(Book.CUSTOMER_PREPAYMENTS)).fen
+            completions = {o.id for o in orders if uow.ledger.entry(f"order:{o.id}:completed") is not None}
+        assert clearing == sum(o.retained.fen for o in orders)
+        unsplit = sum(o.retained.fen for o in orders if o.settlement is None and not any(
+            s.to_state is OrderState.COMPLETED for s in o.timeline))
+        assert owed == unsplit
+        assert completions == {o.id for o in orders if o.paid.fen and any(
+            s.to_state is OrderState.COMPLETED for s in o.timeline)}
 
 
-OrderMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=30, deadline=None,
+OrderMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None,
                                           suppress_health_check=[HealthCheck.too_slow])
 TestOrderMachine = OrderMachine.TestCase

@@ -56,6 +56,12 @@ class Permission(enum.StrEnum):
     JOBS_RUN = "jobs.run"
     CUSTOMER_PROFILES_READ = "customer_profiles.read"
     """The masked view of a customer's profile (age band, "declared conditions: yes/no"); decision 0022."""
+    LEDGER_READ = "ledger.read"
+    """Every ledger account's balance and entries, and ``ledger verify`` (finance, auditors, superadmins)."""
+    OWN_LEDGER_READ = "own_ledger.read"
+    """A therapist's own ledger accounts (the per-owner books); decision 0029."""
+    INVOICES_MANAGE = "invoices.manage"
+    """The invoice queue: list requests, issue and void invoices (finance, superadmin); decision 0030."""
 
 
 def role_permissions(role: Role) -> frozenset[Permission]:
@@ -64,7 +70,8 @@ def role_permissions(role: Role) -> frozenset[Permission]:
         Role.CUSTOMER: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE,
                                   Permission.ORDERS_PLACE}),
         Role.THERAPIST: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE,
-                                   Permission.OWN_SCHEDULE_MANAGE, Permission.ORDERS_SERVE}),
+                                   Permission.OWN_SCHEDULE_MANAGE, Permission.ORDERS_SERVE,
+                                   Permission.OWN_LEDGER_READ}),
         Role.ADMIN: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
     }
     return table[role]
@@ -78,12 +85,14 @@ def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
                          Permission.ORDERS_READ, Permission.ORDERS_MANAGE, Permission.CUSTOMER_PROFILES_READ})
     table: dict[AdminRole, frozenset[Permission]] = {
         AdminRole.SUPPORT: support,
-        AdminRole.FINANCE: frozenset({Permission.USERS_READ}),
+        AdminRole.FINANCE: frozenset({Permission.USERS_READ, Permission.INVOICES_MANAGE, Permission.LEDGER_READ}),
         AdminRole.AUDITOR: frozenset({Permission.USERS_READ, Permission.LOGIN_RECORDS_READ, Permission.AUDIT_READ,
-                                      Permission.THERAPISTS_READ, Permission.SCHEDULES_READ}),
+                                      Permission.THERAPISTS_READ, Permission.SCHEDULES_READ,
+                                      Permission.LEDGER_READ}),
         AdminRole.SUPERADMIN: support
         | frozenset({Permission.ROLES_MANAGE, Permission.AUDIT_READ, Permission.KEYS_MANAGE,
-                     Permission.CATALOG_MANAGE, Permission.JOBS_RUN}),
+                     Permission.CATALOG_MANAGE, Permission.JOBS_RUN, Permission.INVOICES_MANAGE,
+                     Permission.LEDGER_READ}),
     }
     return table[admin_role]
 

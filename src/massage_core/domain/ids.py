@@ -36,6 +36,7 @@ PREFIXES: dict[str, str] = {
     "medium": "med",
     "order": "ord",
     "coupon": "cpn",
+    "invoice": "inv",
 }
 
 _BODY = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

@@ -57,6 +57,7 @@ from massage_core.domain.order_states import (
     allowed_actions,
     next_state,
 )
+from massage_core.domain.quotes import QuoteLine
 from massage_core.domain.time import Instant, utc
 from massage_core.domain.visit_address import VisitAddress
 
@@ -95,6 +96,8 @@ class Order:
     dispatch: DispatchMode = DispatchMode.CHOSEN
     address: VisitAddress | None = None
     gender_preference: str | None = None
+    bill: tuple[QuoteLine, ...] = ()
+    level: str | None = None
     version: int = 0
     events: tuple[DomainEvent, ...] = field(default=(), eq=False, repr=False)
 
@@ -102,17 +105,22 @@ class Order:
     def place(cls, ident: OrderId, customer_id: AccountId, service_id: ServiceId, scheduled: Interval,
               total: Money, now: Instant, therapist_id: AccountId | None = None, *,
               dispatch: DispatchMode | None = None, address: VisitAddress | None = None,
-              gender_preference: str | None = None) -> Order:
+              gender_preference: str | None = None, bill: tuple[QuoteLine, ...] = (),
+              level: str | None = None) -> Order:
         """A new order waiting for payment of ``total`` (the quote); ``therapist_id`` is the customer's choice
         or the dispatcher's best match, None to broadcast once paid (``dispatch`` says which, by default chosen
         with a therapist and broadcast without; a broadcast has no therapist and the others have one:
         ValidationError ``dispatch.mode``).  ``gender_preference`` is
-        the customer's hard constraint, kept for re-dispatch."""
+        the customer's hard constraint, kept for re-dispatch.  ``bill`` is the quote's itemised lines (they must
+        add up to ``total``: ValidationError ``order.bill``) and ``level`` the level it was priced at; the
+        ledger splits the money by them."""
         now = utc(now)
         if total.is_negative:
             raise ValidationError("an order total cannot be negative", code="order.total", field="total")
         if therapist_id is not None and therapist_id == customer_id:
             raise ValidationError("a therapist cannot book themselves", code="order.self_service")
+        if bill and sum(line.amount.fen for line in bill) != total.fen:
+            raise ValidationError("the bill must add up to the total", code="order.bill", field="bill")
         if dispatch is None:
             dispatch = DispatchMode.CHOSEN if therapist_id is not None else DispatchMode.BROADCAST
         if (therapist_id is None) != (dispatch is DispatchMode.BROADCAST):
@@ -121,7 +129,8 @@ class Order:
         step = OrderStep(now, OrderAction.PLACE, OrderParty.CUSTOMER, customer_id, None, state)
         event = OrderPlaced(now, ident, customer_id, therapist_id, service_id, total)
         return cls(ident, customer_id, therapist_id, service_id, scheduled, total, now, timeline=(step,),
-                   dispatch=dispatch, address=address, gender_preference=gender_preference, events=(event,))
+                   dispatch=dispatch, address=address, gender_preference=gender_preference, bill=tuple(bill),
+                   level=level, events=(event,))
 
     @property
     def retained(self) -> Money:

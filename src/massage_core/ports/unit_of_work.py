@@ -19,6 +19,8 @@ from massage_core.ports.media import MediaRepository
 from massage_core.ports.orders import OrderRepository
 from massage_core.ports.coupons import CouponRepository
 from massage_core.ports.customers import CustomerProfileRepository
+from massage_core.ports.invoices import InvoiceRepository
+from massage_core.ports.ledger import LedgerRepository
 from massage_core.ports.therapists import TherapistRepository
 from massage_core.ports.schedules import ReservationRepository, ScheduleRepository
 from massage_core.ports.search import TherapistLocator
@@ -52,6 +54,8 @@ class UnitOfWork(abc.ABC):
     orders: OrderRepository
     coupons: CouponRepository
     customers: CustomerProfileRepository
+    invoices: InvoiceRepository
+    ledger: LedgerRepository
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

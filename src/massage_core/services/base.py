@@ -14,6 +14,7 @@ from massage_core.domain.errors import MassageError, NotFound, PermissionDenied
 from massage_core.domain.schedules import SchedulingPolicy
 from massage_core.domain.cancellation import CancellationPolicy
 from massage_core.domain.dispatch import DispatchPolicy
+from massage_core.domain.postings import CommissionPolicy
 from massage_core.domain.pricing import PricingPolicy
 from massage_core.domain.time import Instant
 from massage_core.ports.background_check import BackgroundCheck
@@ -45,6 +46,7 @@ class Policies:
     auto_complete_hours: int = 24
     reminder_leads_minutes: tuple[int, ...] = (120, 30)
     dispatch: DispatchPolicy = DispatchPolicy()
+    commission: CommissionPolicy = CommissionPolicy()
 
 
 @frozen

@@ -37,6 +37,7 @@ from massage_core.ports.orders import entered_state_at
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Dependencies
 from massage_core.services.order_dispatch import OrderDispatch
+from massage_core.services.order_money import post_new_steps
 from massage_core.services.therapists import TherapistsService
 
 Fire = Callable[[UnitOfWork, Order, Instant], Order | None]
@@ -137,6 +138,7 @@ class JobsService(OrderDispatch):
                 if changed is None:
                     return False
                 self._follow_time(uow, order, changed, now)
+                post_new_steps(uow, order, changed, self._deps.policies.commission)
                 uow.record(changed.events)
                 uow.orders.save(changed)
                 uow.commit()

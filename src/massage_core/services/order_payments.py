@@ -24,6 +24,7 @@ from massage_core.domain.time import Instant
 from massage_core.ports.payments import PaymentGateway
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Denied, Service, not_found
+from massage_core.services.order_money import post_new_steps
 
 Step = Callable[[Order, Who, Instant], Order]
 After = Callable[[UnitOfWork, Order, Order, Instant], Order]
@@ -82,6 +83,7 @@ class OrderFlows(Service):
             if after is not None:
                 changed = after(uow, current, changed, now)
             self._follow_time(uow, current, changed, now)
+            post_new_steps(uow, current, changed, self._deps.policies.commission)
             uow.record(changed.events)
             saved = uow.orders.save(changed)
             if who.party is OrderParty.ADMIN or action == "sos":

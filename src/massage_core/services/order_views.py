@@ -12,6 +12,7 @@ from massage_core.domain.money import Money
 from massage_core.domain.order_states import CustomerStatus, OrderAction, OrderId, OrderState, OrderStep, customer_status
 from massage_core.domain.orders import Order
 from massage_core.domain.payments import PaymentMethod, PaymentPayload, PaymentStatus
+from massage_core.domain.quotes import QuoteLine
 from massage_core.domain.time import Instant
 from massage_core.domain.visit_address import VisitAddress
 
@@ -47,7 +48,8 @@ class OrderView:
     address (in full only for the customer and the therapist during their visit, otherwise masked: the line cut
     short and the point rounded to about a kilometre); ``dispatch`` how the order found its therapist;
     ``late_minutes`` how many minutes after the scheduled start the therapist arrived when that was beyond the
-    policy's late-arrival grace (None when on time or not arrived; decision 0025).
+    policy's late-arrival grace (None when on time or not arrived; decision 0025); ``bill`` the quote's itemised
+    lines the customer paid (service, travel, night, holiday, discount, tip; they add up to ``total``).
     """
 
     id: OrderId
@@ -72,6 +74,7 @@ class OrderView:
     address: VisitAddress | None = None
     dispatch: DispatchMode = DispatchMode.CHOSEN
     late_minutes: int | None = None
+    bill: tuple[QuoteLine, ...] = ()
 
     @classmethod
     def of(cls, order: Order, payment: PaymentPayload | None = None, *, viewer: str | None = None) -> OrderView:
@@ -83,7 +86,8 @@ class OrderView:
                    refunded=order.refunded, retained=order.retained, refund_due=order.refund_due,
                    placed_at=order.placed_at, settlement=order.settlement, timeline=_timeline_for(order, viewer),
                    allowed=order.allowed_actions(), version=order.version, payment=payment,
-                   address=_address_for(order, viewer), dispatch=order.dispatch, late_minutes=order.late_minutes)
+                   address=_address_for(order, viewer), dispatch=order.dispatch, late_minutes=order.late_minutes,
+                   bill=order.bill)
 
 
 @frozen

@@ -27,10 +27,12 @@ from massage_core.domain.money import Money
 from massage_core.domain.order_states import OrderAction, OrderId, OrderParty, OrderState, Who, order_id
 from massage_core.domain.orders import Order
 from massage_core.domain.payments import PaymentMethod, PaymentRequest, PaymentStatus, RefundRequest
+from massage_core.domain.postings import captured, refunded
 from massage_core.domain.quotes import Quote
 from massage_core.domain.time import Instant
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.order_alerts import OrderAlerts
+from massage_core.services.order_money import post_new_steps
 from massage_core.services.order_incidents import OrderIncidents
 from massage_core.services.customers import declared_conditions
 from massage_core.services.order_quotes import BookingRequest, Priced, check_offer, check_therapist, quote_for
@@ -143,7 +145,8 @@ class OrdersService(OrderIncidents, OrderAlerts):
                 placed = Order.place(
                     OrderId(self._deps.ids.new_id("order")), me, priced.service.id, priced.interval,
                     priced.quote.total, now, None if mode is DispatchMode.BROADCAST else priced.therapist.id,
-                    dispatch=mode, address=request.address, gender_preference=request.therapist_gender)
+                    dispatch=mode, address=request.address, gender_preference=request.therapist_gender,
+                    bill=priced.quote.lines, level=priced.quote.level)
                 hold_until = min(now + window, priced.interval.end)
                 if mode is DispatchMode.BROADCAST or self._held(uow, placed, priced, now, hold_until, mode):
                     break
@@ -231,12 +234,16 @@ class OrdersService(OrderIncidents, OrderAlerts):
             if order.state is not OrderState.PENDING_PAYMENT:
                 self._gateway.refund(RefundRequest(order.id, f"{order.id}-late", amount, amount,
                                                    "the order was no longer payable"))
+                uow.ledger.post(captured(order.id, amount, now))
+                uow.ledger.post(refunded(order.id, f"{order.id}-late", amount, now))
+                uow.commit()
                 return OrderView.of(order)
             paid = order.pay(Who.system(), amount, now, reference=transaction)
             if paid.therapist_id is not None and not self._firm_time(uow, paid, now):
                 rejected = paid.reject(Who.system(), now)
                 paid = self._redispatch_or_cancel(uow, rejected, now)
                 self._follow_time(uow, order, paid, now)
+            post_new_steps(uow, order, paid, self._deps.policies.commission)
             uow.record(paid.events)
             saved = uow.orders.save(paid)
             uow.commit()

@@ -15,10 +15,13 @@ from massage_core.domain.media import Medium
 from massage_core.domain.orders import Order
 from massage_core.domain.coupons import Coupon, CouponRedemption
 from massage_core.domain.customers import CustomerProfile
+from massage_core.domain.invoices import Invoice
+from massage_core.domain.ledger import JournalEntry
 from massage_core.domain.therapists import TherapistProfile
 from massage_core.domain.reservations import Reservation
 from massage_core.domain.schedules import Schedule
 from massage_core.domain.search import Rating
+from massage_core.domain.time import Instant
 
 
 @attrs.define
@@ -46,6 +49,11 @@ class Tables:
     coupon_redemptions: dict[str, CouponRedemption] = attrs.field(factory=dict)
     """Live redemptions by order id."""
     customer_profiles: dict[str, CustomerProfile] = attrs.field(factory=dict)
+    invoices: dict[str, Invoice] = attrs.field(factory=dict)
+    ledger_entries: dict[str, JournalEntry] = attrs.field(factory=dict)
+    """Journal entries by business key, in posting order."""
+    ledger_balances: dict[str, tuple[int, Instant | None]] = attrs.field(factory=dict)
+    """Account code -> (balance in fen, normal sense; when a posting last changed it)."""
     search_index: GridIndex = attrs.field(factory=GridIndex)
     """The locator's grid, shared by every snapshot (not copied): kept current by the repositories."""
     located: set[str] = attrs.field(factory=set)
@@ -72,6 +80,9 @@ class Tables:
             coupons=dict(self.coupons),
             coupon_redemptions=dict(self.coupon_redemptions),
             customer_profiles=dict(self.customer_profiles),
+            invoices=dict(self.invoices),
+            ledger_entries=dict(self.ledger_entries),
+            ledger_balances=dict(self.ledger_balances),
             search_index=self.search_index,
         )
 

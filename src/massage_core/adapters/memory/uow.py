@@ -20,6 +20,8 @@ from massage_core.adapters.memory.media import MemoryMediaRepository
 from massage_core.adapters.memory.orders import MemoryOrderRepository
 from massage_core.adapters.memory.coupons import MemoryCouponRepository
 from massage_core.adapters.memory.customers import MemoryCustomerProfileRepository
+from massage_core.adapters.memory.invoices import MemoryInvoiceRepository
+from massage_core.adapters.memory.ledger import MemoryLedgerRepository
 from massage_core.adapters.memory.store import MemoryStore, Tables
 from massage_core.adapters.memory.therapists import MemoryTherapistRepository
 from massage_core.adapters.memory.schedules import MemoryReservationRepository, MemoryScheduleRepository
@@ -62,6 +64,8 @@ class MemoryUnitOfWork(UnitOfWork):
         self.orders = MemoryOrderRepository(tables)
         self.coupons = MemoryCouponRepository(tables)
         self.customers = MemoryCustomerProfileRepository(tables)
+        self.invoices = MemoryInvoiceRepository(tables)
+        self.ledger = MemoryLedgerRepository(tables)
 
     def _begin(self) -> None:
         if not self._store.lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):

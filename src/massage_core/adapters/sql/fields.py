@@ -16,6 +16,7 @@ from sqlalchemy import Column, Table
 
 from massage_core.adapters.sql.tables import account_identities, accounts, login_records, sessions
 from massage_core.adapters.sql.tables_customers import customer_profiles
+from massage_core.adapters.sql.tables_invoices import invoices
 from massage_core.adapters.sql.tables_orders import order_timeline, orders
 from massage_core.adapters.sql.tables_therapists import therapist_profiles
 from massage_core.ports.cipher import FieldCipher, FieldContext
@@ -70,6 +71,8 @@ CUSTOMER_CONDITIONS = EncryptedField(customer_profiles, "conditions_enc", "condi
 CUSTOMER_HEALTH_NOTE = EncryptedField(customer_profiles, "health_note_enc", "health_note", ("account_id",))
 ORDER_STEP_NOTE = EncryptedField(order_timeline, "note_enc", "note", ("order_id", "position"))
 ORDER_ADDRESS = EncryptedField(orders, "address_enc", "address", ("id",))
+INVOICE_TITLE_NAME = EncryptedField(invoices, "title_name_enc", "title_name", ("id",))
+INVOICE_EMAIL = EncryptedField(invoices, "email_enc", "email", ("id",))
 
 ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     ACCOUNT_REAL_NAME,
@@ -89,6 +92,8 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     CUSTOMER_HEALTH_NOTE,
     ORDER_STEP_NOTE,
     ORDER_ADDRESS,
+    INVOICE_TITLE_NAME,
+    INVOICE_EMAIL,
 )
 
 

@@ -165,3 +165,5 @@ from massage_core.adapters.sql import tables_search as tables_search  # noqa: E4
 from massage_core.adapters.sql import tables_orders as tables_orders  # noqa: E402,F401  (registers its tables on metadata)
 from massage_core.adapters.sql import tables_coupons as tables_coupons  # noqa: E402,F401  (registers its tables on metadata)
 from massage_core.adapters.sql import tables_customers as tables_customers  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_ledger as tables_ledger  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_invoices as tables_invoices  # noqa: E402,F401  (registers its tables on metadata)

@@ -73,6 +73,8 @@ orders = Table(
     Column("late_minutes", Integer(), nullable=True),
     Column("late_penalty_therapist_id", String(ID), nullable=True),
     Column("late_penalty_at", UtcInstant(), nullable=True),
+    Column("bill", Text(), nullable=False, server_default=""),
+    Column("level", String(NAME), nullable=True),
     CheckConstraint("scheduled_end > scheduled_start", name="scheduled"),
     CheckConstraint("total_fen >= 0 AND refunded_fen >= 0 AND refunded_fen <= paid_fen", name="money"),
     CheckConstraint("(settlement_cause IS NULL) = (settlement_refund_fen IS NULL)", name="settlement"),

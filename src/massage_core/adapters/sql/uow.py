@@ -27,6 +27,8 @@ from massage_core.adapters.sql.repositories.media import SqlMediaRepository
 from massage_core.adapters.sql.repositories.orders import SqlOrderRepository
 from massage_core.adapters.sql.repositories.coupons import SqlCouponRepository
 from massage_core.adapters.sql.repositories.customers import SqlCustomerProfileRepository
+from massage_core.adapters.sql.repositories.ledger import SqlLedgerRepository
+from massage_core.adapters.sql.repositories.invoices import SqlInvoiceRepository
 from massage_core.adapters.sql.repositories.therapists import SqlTherapistRepository
 from massage_core.adapters.sql.repositories.reservations import SqlReservationRepository
 from massage_core.adapters.sql.repositories.schedules import SqlScheduleRepository
@@ -54,6 +56,8 @@ _REPOSITORIES: dict[str, _Factory] = {
     "orders": lambda c, codec, ids: SqlOrderRepository(c, codec),
     "coupons": lambda c, codec, ids: SqlCouponRepository(c),
     "customers": lambda c, codec, ids: SqlCustomerProfileRepository(c, codec),
+    "ledger": lambda c, codec, ids: SqlLedgerRepository(c),
+    "invoices": lambda c, codec, ids: SqlInvoiceRepository(c, codec),
 }
 
 
@@ -70,7 +74,7 @@ class SqlUnitOfWork(UnitOfWork):
     entered again after it exits.
 
     Each repository is made on its first use in the unit (most units use two
-    or three of the seventeen).
+    or three of them).
     """
 
     def __init__(self, engine: Engine, cipher: FieldCipher, ids: IdGenerator) -> None:

@@ -48,6 +48,7 @@ from massage_core.domain.order_states import (
     OrderStep,
 )
 from massage_core.domain.orders import Order
+from massage_core.domain.quotes import QuoteLine
 from massage_core.domain.time import Instant
 from massage_core.domain.visit_address import VisitAddress
 from massage_core.ports.orders import PAGE, OrderRepository, PenaltyRecord, entered_state_at
@@ -134,6 +135,15 @@ def _values(order: Order, version: int) -> dict[str, Any]:
     }
 
 
+def _bill_text(bill: tuple[QuoteLine, ...]) -> str:
+    return ",".join(f"{line.kind.value}:{line.amount.fen}" for line in bill)
+
+
+def _bill(text: str, currency: str) -> tuple[QuoteLine, ...]:
+    return tuple(QuoteLine(kind, Money(int(fen), currency))
+                 for kind, _, fen in (part.partition(":") for part in text.split(",") if part))
+
+
 def _address_text(address: VisitAddress | None) -> str:
     if address is None:
         return ""
@@ -174,7 +184,7 @@ def _to_order(row: Row[Any], steps: tuple[OrderStep, ...], address: VisitAddress
         arrived_at=row.arrived_at, finished_at=row.finished_at, settlement=_settlement(row),
         late_arrival=_late_arrival(row), timeline=steps,
         dispatch=DispatchMode(row.dispatch_mode), address=address, gender_preference=row.gender_preference,
-        version=row.version,
+        bill=_bill(row.bill, currency), level=row.level, version=row.version,
     )
 
 
@@ -224,7 +234,8 @@ class SqlOrderRepository(OrderRepository):
         values = _values(order, 1)
         with guarded(self._conn, duplicate=DUPLICATE):
             address = self._codec.seal(ORDER_ADDRESS, (order.id,), _address_text(order.address))
-            _P_INSERT.run(self._conn, {"id": order.id, "address_enc": address, **values})
+            _P_INSERT.run(self._conn, {"id": order.id, "address_enc": address, "bill": _bill_text(order.bill),
+                                       "level": order.level, **values})
             self._insert_steps(order, 0)
         self._remember(order.id, 1, len(order.timeline), values)
         return attrs.evolve(order.clear_events(), version=1)
