@@ -126,6 +126,9 @@ def demo(obj: CliContext) -> None:
         therapist, service = therapist_story(platform, admin, sms, say)
         order_story(platform, li.actor, therapist, service, clock, gateway, say, admin)
 
+        books = platform.ledger.verify(admin)
+        say("ledger", f"ledger verified: {books.entries} entries, "
+            f"{'no problems' if books.ok else f'{len(books.problems)} problem(s)'}")
         report = platform.audit.verify(admin)
         say("audit", f"operation log verified: {report.checked} entries, chain "
             f"{'intact' if report.ok else f'BROKEN at #{report.broken_at}'}")

@@ -72,6 +72,9 @@ def order_story(platform: Platform, customer: Actor, therapist: Actor, service: 
     done = orders.complete(customer, booked.id)
     say("service", "Chen Jing accepts, departs, arrives, starts and finishes; Li Na confirms: "
         + " -> ".join(s.to_state.value for s in done.timeline))
+    pending = platform.ledger.balance(admin, f"therapist_pending:{tid}")
+    say("ledger", f"the books: the completion split {done.total} -- Chen Jing's pending earnings now {pending}, "
+        f"the platform's commission at the policy's rate, every fen in a balanced journal entry")
 
     second = next(s for s in _free_starts(platform, tid, minutes) if s > first + dt.timedelta(hours=3))
     later = orders.book(customer, therapist=tid, service=service, start=second, lat=LAT, lng=LNG)
