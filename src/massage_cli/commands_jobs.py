@@ -19,7 +19,7 @@ def jobs() -> None:
 @click.pass_obj
 def run_due(obj: CliContext, limit: int) -> None:
     """Fire what is due now: expire unpaid orders, time out offers, auto-complete, suspend expired badges, send
-    reminders.  Safe to run twice at once; prints the counts per rule."""
+    reminders, settle earnings T+N days after completion.  Safe to run twice at once; prints the counts per rule."""
     report = obj.platform().jobs.run_due(Actor.system(), limit_per_rule=limit)
     rows = [{"rule": name, "fired": count.fired, "skipped": count.skipped} for name, count in report.rules().items()]
     emit(rows, ["rule", "fired", "skipped"], obj.output)

@@ -2,11 +2,13 @@
 ``ledger.read``: finance, auditor or superadmin).
 
 Accounts are named by their code: a platform book (``commission_revenue``) or a per-person book and the
-person's account id (``therapist_payable:acc_...``).  ``verify`` prints every problem it finds and exits 1.
+person's account id (``therapist_payable:acc_...``).  ``verify`` prints every problem it finds and exits 1; so does ``reconcile`` with every mismatch between
+the gateway's statement of a day and the ledger.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import click
@@ -16,6 +18,7 @@ from massage_cli.output import emit, emit_one
 
 PROBLEM_COLUMNS = ["kind", "subject", "detail"]
 ENTRY_COLUMNS = ["key", "at", "memo", "debits", "credits"]
+MISMATCH_COLUMNS = ["kind", "key", "statement", "ledger", "detail"]
 
 
 @click.group()
@@ -59,4 +62,24 @@ def verify(obj: CliContext) -> None:
     emit([{"kind": p.kind.value, "subject": p.subject, "detail": p.detail} for p in report.problems],
          PROBLEM_COLUMNS, obj.output)
     click.echo(f"ledger verify: {len(report.problems)} problem(s) in {report.entries} entries", err=True)
+    sys.exit(1)
+
+
+@ledger.command("reconcile")
+@click.option("--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The calendar day (YYYY-MM-DD) in Asia/Shanghai unless --zone says otherwise.")
+@click.option("--zone", default="Asia/Shanghai", show_default=True, help="The time zone of the day's bounds.")
+@click.pass_obj
+def reconcile(obj: CliContext, day: dt.datetime, zone: str) -> None:
+    """Compare the gateway's statement of a day with the ledger; print every mismatch and exit 1 if any."""
+    report = obj.platform().ledger.reconcile(obj.actor(), day.date(), zone)
+    if report.ok:
+        emit_one({"status": "ok", "date": report.day.isoformat(), "statement_lines": report.statement_lines,
+                  "ledger_entries": report.ledger_entries, "matched": report.matched}, obj.output)
+        return
+    emit([{"kind": m.kind.value, "key": m.key, "statement": "" if m.statement is None else str(m.statement),
+           "ledger": "" if m.ledger is None else str(m.ledger), "detail": m.detail} for m in report.mismatches],
+         MISMATCH_COLUMNS, obj.output)
+    click.echo(f"ledger reconcile {report.day.isoformat()}: {len(report.mismatches)} mismatch(es) between "
+               f"{report.statement_lines} statement line(s) and {report.ledger_entries} ledger entries", err=True)
     sys.exit(1)

@@ -68,6 +68,9 @@ def _register() -> None:
     from massage_cli import commands_ledger
 
     cli.add_command(commands_ledger.ledger)
+    from massage_cli import commands_earnings
+
+    cli.add_command(commands_earnings.earnings)
     from massage_cli import commands_invoices
 
     cli.add_command(commands_invoices.invoices)

@@ -18,6 +18,7 @@ from massage_core.adapters.memory.ids import UlidGenerator
 from massage_core.adapters.memory.key_rotation import MemoryFieldReencryptor
 from massage_core.adapters.memory.store import MemoryStore
 from massage_core.adapters.memory.invoices import SandboxInvoiceIssuer
+from massage_core.adapters.memory.payouts import SandboxPayoutGateway
 from massage_core.adapters.memory.uow import MemoryUnitOfWork
 from massage_core.adapters.passwords.common_list import ZxcvbnCommonPasswords
 from massage_core.domain.errors import MassageError
@@ -28,6 +29,7 @@ from massage_core.ports.identity import IdentityProvider, OneTimeCodeSender
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.invoices import InvoiceIssuer
 from massage_core.ports.passwords import PasswordHasher
+from massage_core.ports.payouts import PayoutGateway
 from massage_core.ports.payments import PaymentGateway
 from massage_core.services.accounts import AccountsService
 from massage_core.services.audit import AuditService
@@ -39,12 +41,14 @@ from massage_core.services.users import UsersService
 from massage_core.services.catalog import CatalogService
 from massage_core.services.coupons import CouponsService
 from massage_core.services.customers import CustomersService
+from massage_core.services.earnings import EarningsService
 from massage_core.services.invoices import InvoicesService
 from massage_core.services.jobs import JobsService
 from massage_core.services.ledger import LedgerService
 from massage_core.services.media import MediaService
 from massage_core.services.orders import OrdersService
 from massage_core.services.therapists import TherapistsService
+from massage_core.services.withdrawals import WithdrawalsService
 
 DEFAULT_URL = "sqlite:///massage.db"
 DEFAULT_MEDIA_DIR = "massage-media"
@@ -61,14 +65,19 @@ class Platform:
     ``coupons`` (promotions: management, and what a coupon would take off),
     ``customers`` (a customer's own profile with health data; the back office's masked view),
     ``ledger`` (balances, entries and verification of the double-entry ledger),
+    ``earnings`` (a therapist's balances, per-order earnings and period totals; admins' bonuses and penalties),
     ``invoices`` (invoice requests for paid orders; finance issues and voids them through
-    ``invoice_issuer``, the deterministic sandbox unless one is given).
+    ``invoice_issuer``, the deterministic sandbox unless one is given),
+    ``withdrawals`` (therapists' withdrawal requests; finance approves or rejects them and pays them out
+    through ``payout_gateway``, the deterministic sandbox unless one is given).
     """
 
-    def __init__(self, deps: Dependencies, *, engine: Any = None, invoice_issuer: InvoiceIssuer | None = None) -> None:
+    def __init__(self, deps: Dependencies, *, engine: Any = None, invoice_issuer: InvoiceIssuer | None = None,
+                 payout_gateway: PayoutGateway | None = None) -> None:
         self.deps = deps
         self.engine = engine
         self.invoice_issuer = invoice_issuer or SandboxInvoiceIssuer(deps.clock)
+        self.payout_gateway = payout_gateway or SandboxPayoutGateway()
         self.accounts = AccountsService(deps)
         self.users = UsersService(deps)
         self.audit = AuditService(deps)
@@ -84,6 +93,8 @@ class Platform:
         self.invoices = InvoicesService(deps, self.invoice_issuer)
         self.jobs = JobsService(deps)
         self.ledger = LedgerService(deps)
+        self.earnings = EarningsService(deps)
+        self.withdrawals = WithdrawalsService(deps, self.payout_gateway)
 
     @classmethod
     def in_memory(

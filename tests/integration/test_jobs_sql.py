@@ -15,7 +15,8 @@ from massage_core.domain.access import Actor, Role
 from massage_core.domain.coupons import CouponId
 from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import OrderId, OrderState
-from massage_core.services.jobs import DueReport
+from massage_core.domain.ledger import Book, LedgerAccount
+from massage_core.services.jobs import DueReport, RuleCount, settled_key
 from search_support import shop, therapist
 from storage_support import make_account
 
@@ -106,3 +107,38 @@ def test_two_runs_at_once_refund_a_timed_out_offer_once(platform: Platform, cloc
     assert (view.state, view.refunded) == (OrderState.REFUNDED, paid.paid)
     assert [s.action.value for s in view.timeline].count("refund") == 1
     assert gateway(platform).query(order).refunded == paid.paid
+
+
+def test_a_completed_order_settles_once_after_n_days_even_with_two_runs_at_once(platform: Platform,
+                                                                                clock: FixedClock) -> None:
+    service, therapist_id, [customer] = setup(platform, 1)
+    therapist_actor = Actor(therapist_id, roles=frozenset({Role.THERAPIST}))
+    order = platform.orders.book(customer, therapist=therapist_id, service=service, start=START, lat=LAT,
+                                 lng=LNG).id
+    headers, body = gateway(platform).simulate_payment(order)
+    platform.orders.payment_callback(headers, body)
+    for step in (platform.orders.accept, platform.orders.depart, platform.orders.arrive, platform.orders.start,
+                 platform.orders.finish):
+        step(therapist_actor, order)
+    platform.orders.complete(customer, order)
+    pending = LedgerAccount.of(Book.THERAPIST_PENDING, therapist_id)
+    payable = LedgerAccount.of(Book.THERAPIST_PAYABLE, therapist_id)
+    with platform.deps.uow() as uow:
+        owed = uow.ledger.balance(pending).fen + uow.ledger.balance(LedgerAccount.of(Book.TIPS_PAYABLE, therapist_id)).fen
+    assert owed > 0
+    clock.advance(dt.timedelta(days=7))
+    assert platform.jobs.run_due(SYSTEM).settle == RuleCount()
+    clock.advance(dt.timedelta(seconds=1))
+    reports = at_once(platform)
+    assert sum(r.settle.fired for r in reports) == 1
+    with platform.deps.uow() as uow:
+        assert (uow.ledger.balance(pending).fen, uow.ledger.balance(payable).fen) == (0, owed)
+        assert uow.ledger.posted_keys([settled_key(order)]) == {settled_key(order)}
+    assert platform.jobs.run_due(SYSTEM).settle == RuleCount()
+    assert platform.ledger.verify(SYSTEM).ok
+    [row] = platform.earnings.orders(SYSTEM, therapist_id)
+    assert (row.order_id, row.settled, row.income.fen + row.tip.fen) == (order, True, owed)
+    summary = platform.earnings.summary(SYSTEM, therapist_id)
+    assert (summary.pending.fen, summary.available.fen) == (0, owed)
+    [day] = platform.earnings.totals(SYSTEM, therapist_id, since=clock.now().subtract(days=30))
+    assert (day.income.fen + day.tips.fen, day.commission.fen > 0) == (owed, True)

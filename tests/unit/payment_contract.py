@@ -20,12 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from massage_core.adapters.memory.clock import FixedClock
-from massage_core.domain.errors import Conflict, NotFound, PaymentError
+from massage_core.domain.errors import Conflict, NotFound, PaymentError, ValidationError
 from massage_core.domain.money import Money
 from massage_core.domain.payments import (
     PaymentMethod,
@@ -264,3 +264,13 @@ class PaymentGatewayContract:
         with payment_error("payment.total_mismatch"):
             gateway.refund(refund("rf-1", Money.yuan(1), total=Money.yuan(199)))
         assert gateway.query(ORDER).refunded == Money.zero()
+
+    def test_statement_checks_its_day_and_zone(self, gateway: PaymentGateway) -> None:
+        # What every adapter does (decision 0034); the sandbox's lines are tested in test_reconciliation.py,
+        # the real adapters refuse with payment.unsupported (bill download not built).
+        with pytest.raises(ValidationError) as bad_day:
+            gateway.statement("2026-01-05")  # type: ignore[arg-type]
+        assert bad_day.value.code == "payment.day"
+        with pytest.raises(ValidationError) as bad_zone:
+            gateway.statement(date(2026, 1, 5), "Nowhere/Special")
+        assert bad_zone.value.code == "time.zone"

@@ -9,6 +9,7 @@ platform and checks that every denial was audited as ``denied``.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ import matrix_coupons as mc
 import matrix_customers as mcu
 import matrix_invoices as mi
 import matrix_ledger as ml
+import matrix_withdrawals as mw
+import matrix_earnings as me
 
 if TYPE_CHECKING:
     from conftest import Kit, Person
@@ -37,7 +40,8 @@ PASSWORD = "Blue-Harbour-Lantern-42"
 NEW_PASSWORD = "Quiet-Meadow-Compass-77"
 
 SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules", "search",
-            "coupons", "orders", "jobs", "customers", "ledger", "invoices")
+            "coupons", "orders", "jobs", "customers", "ledger", "invoices", "withdrawals",
+            "earnings")
 KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
 ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
 
@@ -388,6 +392,22 @@ MATRIX: dict[str, Entry] = {
     "invoices.list": Entry(mi.list_queue, granted(*mi.MANAGERS)),
     "invoices.issue": Entry(mi.issue, granted(*mi.MANAGERS)),
     "invoices.void": Entry(mi.void, granted(*mi.MANAGERS)),
+    # withdrawals: a therapist requests from their own balance; finance and superadmins decide (decision 0033)
+    "withdrawals.request": Entry(mw.request, granted("therapist", system=NO_ACCOUNT)),
+    "withdrawals.mine": Entry(mw.mine, granted("therapist", system=NO_ACCOUNT)),
+    "withdrawals.list": Entry(mw.list_queue, granted(*mw.MANAGERS)),
+    "withdrawals.approve": Entry(mw.approve, granted(*mw.MANAGERS)),
+    "withdrawals.reject": Entry(mw.reject, granted(*mw.MANAGERS)),
+    "withdrawals.pay": Entry(mw.pay, granted(*mw.MANAGERS)),
+    # reconciliation: the gateway's statement of a day against the ledger, by ledger readers (decision 0034)
+    "ledger.reconcile": Entry(lambda c: call(c.p.ledger.reconcile, c.actor, dt.date(2026, 1, 5)),
+                              granted(*ml.READERS)),
+    # earnings: ledger readers read anybody's (a therapist's own: test_earnings); money managers adjust (0032)
+    "earnings.summary": Entry(me.summary, granted(*me.READERS, therapist=HIDDEN)),
+    "earnings.orders": Entry(me.orders, granted(*me.READERS, therapist=HIDDEN)),
+    "earnings.totals": Entry(me.totals, granted(*me.READERS, therapist=HIDDEN)),
+    "earnings.grant_bonus": Entry(me.grant_bonus, granted(*me.MANAGERS)),
+    "earnings.deduct_penalty": Entry(me.deduct_penalty, granted(*me.MANAGERS)),
     # -- later contexts add their entries above this line --
 }
 

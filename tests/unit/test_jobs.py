@@ -23,7 +23,8 @@ from massage_core.domain.order_events import OrderReminded
 from massage_core.domain.order_states import OrderAction, OrderId, OrderState
 from massage_core.domain.orders import Order
 from massage_core.domain.payments import PaymentStatus
-from massage_core.services.jobs import DueReport, JobsService, RuleCount
+from massage_core.domain.ledger import Book, LedgerAccount
+from massage_core.services.jobs import DueReport, JobsService, RuleCount, settled_key
 from order_kit import START, SYSTEM, advance, book, gateway, pay
 from search_support import Shop, approve
 
@@ -148,6 +149,54 @@ def test_a_finished_visit_completes_after_the_delay(kit: Kit, shop: Shop, therap
     view = kit.platform.orders.get(SYSTEM, order)
     assert (view.state, view.timeline[-1].actor) == (OrderState.COMPLETED, "system")
     assert counts(run(kit)) == {}
+
+
+# -- completed orders settle T+N days later ------------------------------------------------------------------
+
+
+def therapist_balances(kit: Kit, therapist: Person) -> tuple[int, int, int]:
+    """(pending, tips, payable) in fen."""
+    with kit.platform.deps.uow() as uow:
+        return tuple(uow.ledger.balance(LedgerAccount.of(book_, therapist.account_id)).fen  # type: ignore[return-value]
+                     for book_ in (Book.THERAPIST_PENDING, Book.TIPS_PAYABLE, Book.THERAPIST_PAYABLE))
+
+
+def test_a_completed_order_settles_after_n_days_once(kit: Kit, shop: Shop, therapist: Person,
+                                                     customer: Person) -> None:
+    order = book(kit.platform, customer.actor, therapist.account_id, shop.tuina).id
+    pay(kit.platform, order)
+    advance(kit.platform, order, therapist.actor, customer.actor, "completed")
+    pending, tips, payable = therapist_balances(kit, therapist)
+    assert pending > 0 and payable == 0
+    kit.clock.advance(dt.timedelta(days=7))
+    assert counts(run(kit)) == {}
+    assert therapist_balances(kit, therapist) == (pending, tips, 0)
+    kit.clock.advance(SECOND)
+    assert counts(run(kit)) == {"settle": (1, 0)}
+    assert therapist_balances(kit, therapist) == (0, 0, pending + tips)
+    assert counts(run(kit)) == {}
+    with kit.platform.deps.uow() as uow:
+        entry = uow.ledger.entry(settled_key(order))
+    assert entry is not None and entry.at == kit.clock.now()
+    assert kit.platform.ledger.verify(SYSTEM).ok
+
+
+def test_settlement_takes_the_oldest_first_and_skips_the_settled_ones(kit: Kit, shop: Shop, therapist: Person,
+                                                                      customer: Person) -> None:
+    orders = []
+    for hour in range(3):
+        order = book(kit.platform, customer.actor, therapist.account_id, shop.tuina,
+                     start=START.add(hours=hour * 2)).id
+        pay(kit.platform, order)
+        advance(kit.platform, order, therapist.actor, customer.actor, "completed")
+        orders.append(order)
+    kit.clock.advance(dt.timedelta(days=8))
+    for _ in orders:
+        assert kit.platform.jobs.run_due(SYSTEM, limit_per_rule=1).settle == RuleCount(1, 0)
+    assert kit.platform.jobs.run_due(SYSTEM, limit_per_rule=1).settle == RuleCount()
+    with kit.platform.deps.uow() as uow:
+        assert uow.ledger.posted_keys([settled_key(o) for o in orders]) == {settled_key(o) for o in orders}
+    assert therapist_balances(kit, therapist)[:2] == (0, 0)
 
 
 # -- reminders -----------------------------------------------------------------------------------------------

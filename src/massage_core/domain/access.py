@@ -62,6 +62,10 @@ class Permission(enum.StrEnum):
     """A therapist's own ledger accounts (the per-owner books); decision 0029."""
     INVOICES_MANAGE = "invoices.manage"
     """The invoice queue: list requests, issue and void invoices (finance, superadmin); decision 0030."""
+    MONEY_MANAGE = "money.manage"
+    """Admin money actions: decide withdrawals and pay them out (finance, superadmin); decision 0033."""
+    OWN_WITHDRAWALS_MANAGE = "own_withdrawals.manage"
+    """A therapist's own withdrawals: request them and see them; decision 0033."""
 
 
 def role_permissions(role: Role) -> frozenset[Permission]:
@@ -71,7 +75,7 @@ def role_permissions(role: Role) -> frozenset[Permission]:
                                   Permission.ORDERS_PLACE}),
         Role.THERAPIST: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE,
                                    Permission.OWN_SCHEDULE_MANAGE, Permission.ORDERS_SERVE,
-                                   Permission.OWN_LEDGER_READ}),
+                                   Permission.OWN_LEDGER_READ, Permission.OWN_WITHDRAWALS_MANAGE}),
         Role.ADMIN: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
     }
     return table[role]
@@ -85,14 +89,15 @@ def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
                          Permission.ORDERS_READ, Permission.ORDERS_MANAGE, Permission.CUSTOMER_PROFILES_READ})
     table: dict[AdminRole, frozenset[Permission]] = {
         AdminRole.SUPPORT: support,
-        AdminRole.FINANCE: frozenset({Permission.USERS_READ, Permission.INVOICES_MANAGE, Permission.LEDGER_READ}),
+        AdminRole.FINANCE: frozenset({Permission.USERS_READ, Permission.INVOICES_MANAGE, Permission.LEDGER_READ,
+                                      Permission.MONEY_MANAGE}),
         AdminRole.AUDITOR: frozenset({Permission.USERS_READ, Permission.LOGIN_RECORDS_READ, Permission.AUDIT_READ,
                                       Permission.THERAPISTS_READ, Permission.SCHEDULES_READ,
                                       Permission.LEDGER_READ}),
         AdminRole.SUPERADMIN: support
         | frozenset({Permission.ROLES_MANAGE, Permission.AUDIT_READ, Permission.KEYS_MANAGE,
                      Permission.CATALOG_MANAGE, Permission.JOBS_RUN, Permission.INVOICES_MANAGE,
-                     Permission.LEDGER_READ}),
+                     Permission.LEDGER_READ, Permission.MONEY_MANAGE}),
     }
     return table[admin_role]
 

@@ -37,6 +37,8 @@ PREFIXES: dict[str, str] = {
     "order": "ord",
     "coupon": "cpn",
     "invoice": "inv",
+    "withdrawal": "wdr",
+    "adjustment": "adj",
 }
 
 _BODY = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

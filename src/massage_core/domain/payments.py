@@ -17,6 +17,7 @@ Gateway-specific wire formats stay in the adapters; nothing here knows them.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from attrs import field, frozen
 
 from massage_core.domain.errors import ValidationError
 from massage_core.domain.money import Money
-from massage_core.domain.time import Instant, utc
+from massage_core.domain.time import DEFAULT_ZONE, Instant, utc, zone
 
 ORDER_REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9_\-|*]{6,32}$")
 REFUND_NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9_\-|*@]{1,64}$")
@@ -291,3 +292,62 @@ class RefundResult:
     def _check_status(self, _attribute: Any, value: Any) -> None:
         if not isinstance(value, RefundStatus):
             raise ValidationError("unknown refund status", code="payment.refund_status", field="status")
+
+
+class StatementKind(enum.Enum):
+    """What a line of the gateway's daily statement records: money taken or money given back."""
+
+    PAYMENT = "payment"
+    REFUND = "refund"
+
+
+@frozen
+class StatementLine:
+    """One line of the gateway's statement of a day (WeChat trade bill, Alipay ``trade`` bill).
+
+    A payment line names the order (``order_reference``) and the gateway's transaction id; a refund line
+    also names our refund number (``out_refund_no``, given exactly for refunds) and the gateway's refund id
+    in ``provider_id``.  ``amount`` is positive either way; ``at`` is when the gateway booked it.
+    """
+
+    kind: StatementKind = field()
+    order_reference: str = field(validator=_check_order_reference)
+    provider_id: str = field(validator=_text_check("payment.provider_id", MAX_PROVIDER_ID_CHARS))
+    amount: Money = field(validator=_check_positive)
+    at: Instant = field(converter=_instant, validator=_check_instant)
+    out_refund_no: str | None = field(default=None)
+
+    @kind.validator
+    def _check_kind(self, _attribute: Any, value: Any) -> None:
+        if not isinstance(value, StatementKind):
+            raise ValidationError("a statement line is a payment or a refund", code="payment.statement_kind",
+                                  field="kind")
+
+    def __attrs_post_init__(self) -> None:
+        if self.at is None:
+            raise ValidationError("at must be a time", code="payment.time", field="at")
+        if self.kind is StatementKind.REFUND:
+            _check_refund_number(self, None, self.out_refund_no)
+        elif self.out_refund_no is not None:
+            raise ValidationError("a payment line has no refund number", code="payment.refund_number",
+                                  field="out_refund_no")
+
+    @property
+    def business_key(self) -> str:
+        """The ledger's key for what this line records: ``order:<ref>:captured`` or ``refund:<number>``
+        (decision 0031)."""
+        if self.kind is StatementKind.REFUND:
+            return f"refund:{self.out_refund_no}"
+        return f"order:{self.order_reference}:captured"
+
+
+def statement_day(day: object, zone_name: str = DEFAULT_ZONE) -> tuple[Instant, Instant]:
+    """The UTC bounds ``[start, end)`` of the calendar ``day`` in ``zone_name`` (23 or 25 hours across a
+    daylight-saving change).  ValidationError (``payment.day``) for anything but a date, ``time.zone`` for an
+    unknown zone."""
+    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+        raise ValidationError("day must be a calendar date", code="payment.day", field="day")
+    tz = zone(zone_name)
+    start = Instant(day.year, day.month, day.day, tzinfo=tz)
+    end = start.add(days=1)
+    return utc(start), utc(end)

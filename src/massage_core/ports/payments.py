@@ -18,7 +18,8 @@ same call will not help.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 
 from massage_core.domain.payments import (
     PaymentNotice,
@@ -27,7 +28,9 @@ from massage_core.domain.payments import (
     PaymentRequest,
     RefundRequest,
     RefundResult,
+    StatementLine,
 )
+from massage_core.domain.time import DEFAULT_ZONE
 
 
 class PaymentGateway(abc.ABC):
@@ -97,4 +100,15 @@ class PaymentGateway(abc.ABC):
         ``NotFound`` (kind ``payment``) for an unknown order and ``Conflict``
         (code ``payment.already_paid``) when it was paid meanwhile: the
         caller must then refund instead.
+        """
+
+    @abc.abstractmethod
+    def statement(self, day: dt.date, zone: str = DEFAULT_ZONE) -> Sequence[StatementLine]:
+        """The gateway's statement of the calendar ``day`` in ``zone``: one line per payment captured and per
+        refund that succeeded that day (by when the gateway booked it), in the order the gateway lists them.
+
+        Used by reconciliation (``LedgerService.reconcile``, decision 0034); changes nothing.  Raises
+        ``ValidationError`` (``payment.day``, ``time.zone``) for a bad day or zone, and ``PaymentError``
+        with code ``payment.unsupported`` from an adapter that cannot fetch statements (the WeChat Pay
+        and Alipay adapters: the bill download is not built yet).
         """

@@ -24,6 +24,7 @@ from massage_core.ports.ledger import LedgerRepository
 from massage_core.ports.therapists import TherapistRepository
 from massage_core.ports.schedules import ReservationRepository, ScheduleRepository
 from massage_core.ports.search import TherapistLocator
+from massage_core.ports.withdrawals import WithdrawalRepository
 
 
 class UnitOfWork(abc.ABC):
@@ -56,6 +57,7 @@ class UnitOfWork(abc.ABC):
     customers: CustomerProfileRepository
     invoices: InvoiceRepository
     ledger: LedgerRepository
+    withdrawals: WithdrawalRepository
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

@@ -16,6 +16,7 @@ from massage_core.domain.cancellation import CancellationPolicy
 from massage_core.domain.dispatch import DispatchPolicy
 from massage_core.domain.postings import CommissionPolicy
 from massage_core.domain.pricing import PricingPolicy
+from massage_core.domain.withdrawals import WithdrawalPolicy
 from massage_core.domain.time import Instant
 from massage_core.ports.background_check import BackgroundCheck
 from massage_core.ports.cipher import FieldCipher
@@ -47,6 +48,11 @@ class Policies:
     reminder_leads_minutes: tuple[int, ...] = (120, 30)
     dispatch: DispatchPolicy = DispatchPolicy()
     commission: CommissionPolicy = CommissionPolicy()
+    withdrawals: WithdrawalPolicy = WithdrawalPolicy()
+    settlement_days: int = 7
+    """Completed orders' pending income and tips become payable this many days after completion (T+N)."""
+    adjustment_cap_fen: int = 1_000_000
+    """The largest single bonus or penalty an admin may post, in fen (default 10,000 yuan)."""
 
 
 @frozen

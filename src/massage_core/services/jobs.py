@@ -1,6 +1,6 @@
 """Timers (P1): ``platform.jobs.run_due`` fires what is due by the Clock (decision 0021).
 
-One run goes through five rules, each order in its own unit of work:
+One run goes through six rules, each order in its own unit of work:
 
 * ``expire_payment``: unpaid orders older than ``Policies.payment_window_minutes`` are closed at the gateway,
   then expired by the system; the therapist's hold is released and a coupon redemption restored.  When the
@@ -15,6 +15,9 @@ One run goes through five rules, each order in its own unit of work:
 * ``reminders``: accepted orders whose start is within one of ``reminder_leads_minutes`` get a ``remind`` step
   (an SOS-like step that keeps the state) and an ``OrderReminded`` event, once per lead time; the timeline is
   the record, so a rerun emits nothing.
+* ``settle``: completed orders whose completion is older than ``Policies.settlement_days`` (T+N) get their
+  pending income and tip moved to payable (``postings.settled``), the amounts read from the stored completion
+  entry less what refunds after completion took back; keyed ``order:<id>:settled``, so once (decision 0032).
 
 Safe to run twice at once: each order is re-read and re-checked in its own unit of work, and the order's
 version check lets one of two concurrent saves win; the loser (Conflict ``conflict.stale``), an order no
@@ -30,12 +33,18 @@ from attrs import frozen
 
 from massage_core.domain.access import Actor, Permission
 from massage_core.domain.errors import Conflict, MassageError, PaymentError, ValidationError
-from massage_core.domain.order_states import OrderId, OrderState, Who
+from massage_core.domain.ids import AccountId
+from massage_core.domain.ledger import Book, JournalEntry, LedgerAccount, Side
+from massage_core.domain.money import Money
+from massage_core.domain.order_states import OrderAction, OrderId, OrderState, Who
 from massage_core.domain.orders import Order
+from massage_core.domain.postings import settled
 from massage_core.domain.time import Instant
+from massage_core.ports.ledger import KEY_REUSED
 from massage_core.ports.orders import entered_state_at
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Dependencies
+from massage_core.services.ledger import completion_key
 from massage_core.services.order_dispatch import OrderDispatch
 from massage_core.services.order_money import post_new_steps
 from massage_core.services.therapists import TherapistsService
@@ -65,12 +74,13 @@ class DueReport:
     auto_complete: RuleCount
     expired_badges: RuleCount
     reminders: RuleCount
+    settle: RuleCount = RuleCount()
 
     def rules(self) -> dict[str, RuleCount]:
         """Rule name -> counts, in the order the run applies them."""
         return {"expire_payment": self.expire_payment, "acceptance_timeout": self.acceptance_timeout,
                 "auto_complete": self.auto_complete, "expired_badges": self.expired_badges,
-                "reminders": self.reminders}
+                "reminders": self.reminders, "settle": self.settle}
 
     @property
     def fired(self) -> int:
@@ -106,7 +116,8 @@ class JobsService(OrderDispatch):
                                lambda uow, order, at: order.complete(Who.system(), at))
         badges = RuleCount(fired=len(self._therapists.suspend_expired_badges(actor)))
         reminders = self._reminders(now, limit)
-        report = DueReport(now, expired, timed_out, completed, badges, reminders)
+        settled = self._settle(now - dt.timedelta(days=policies.settlement_days), now, limit)
+        report = DueReport(now, expired, timed_out, completed, badges, reminders, settled)
         if not actor.is_system:
             with self._uow() as uow:
                 self._audit_ok(uow, actor, "jobs.run_due", "jobs", now,
@@ -195,6 +206,73 @@ class JobsService(OrderDispatch):
 
         fired = sum(self._one(oid, now, still_due, fire) for oid in due)
         return RuleCount(fired, len(due) - fired)
+
+    def _settle(self, cutoff: Instant, now: Instant, limit: int) -> RuleCount:
+        with self._uow() as uow:
+            due = unsettled(uow, cutoff, limit)
+        fired = sum(self._settle_one(oid, cutoff, now) for oid in due)
+        return RuleCount(fired, len(due) - fired)
+
+    def _settle_one(self, oid: OrderId, cutoff: Instant, now: Instant) -> bool:
+        try:
+            with self._uow() as uow:
+                order = uow.orders.get(oid)
+                if order.state is not OrderState.COMPLETED or not entered_state_at(order) < cutoff:
+                    return False
+                entry = settlement_entry(uow, order, now)
+                if entry is None:
+                    return False
+                result = uow.ledger.post(entry)
+                uow.commit()
+        except Conflict as clash:
+            if clash.code not in (KEY_REUSED, "conflict.busy", "conflict.stale"):
+                raise
+            return False
+        return result.posted
+
+
+def settled_key(order_id: str) -> str:
+    """The business key of an order's settlement (``postings.settled``)."""
+    return f"order:{order_id}:settled"
+
+
+def unsettled(uow: UnitOfWork, cutoff: Instant, limit: int) -> list[OrderId]:
+    """Completed orders that entered ``completed`` before ``cutoff``, have a completion entry and no settlement
+    entry yet, oldest first, at most ``limit``.  Settled orders stay in ``completed``, so the window of oldest
+    orders read grows until it holds ``limit`` candidates or every due order (decision 0032)."""
+    window = max(limit, 1)
+    while True:
+        orders = uow.orders.due(OrderState.COMPLETED, cutoff, limit=window)
+        keys = [key for o in orders for key in (completion_key(o.id), settled_key(o.id))]
+        posted = uow.ledger.posted_keys(keys)
+        found = [o.id for o in orders if completion_key(o.id) in posted and settled_key(o.id) not in posted]
+        if len(found) >= limit or len(orders) < window:
+            return found[:limit]
+        window *= 4
+
+
+def settlement_entry(uow: UnitOfWork, order: Order, at: Instant) -> JournalEntry | None:
+    """The settlement of a completed order: the pending income and tip its completion entry credited, less
+    what refunds after completion took back from them; None without a completion entry or with nothing left."""
+    completion = uow.ledger.entry(completion_key(order.id))
+    if completion is None or order.therapist_id is None:
+        return None
+    therapist = AccountId(order.therapist_id)
+    pending = LedgerAccount.of(Book.THERAPIST_PENDING, therapist)
+    tips = LedgerAccount.of(Book.TIPS_PAYABLE, therapist)
+    refunds = [uow.ledger.entry(f"refund:{order.id}-r{position}") for position, step in enumerate(order.timeline)
+               if step.action is OrderAction.REFUND]
+    income = tip = 0
+    for entry in [completion, *refunds]:
+        for line in entry.lines if entry is not None else ():
+            if line.account in (pending, tips):
+                signed = line.amount.fen if line.side is Side.CREDIT else -line.amount.fen
+                if line.account == pending:
+                    income += signed
+                else:
+                    tip += signed
+    currency = order.total.currency
+    return settled(order.id, therapist, Money(max(income, 0), currency), Money(max(tip, 0), currency), at)
 
 
 def _lead_due(order: Order, now: Instant, leads: list[int]) -> int | None:

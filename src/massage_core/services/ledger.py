@@ -26,6 +26,7 @@ from massage_core.domain.time import Instant, utc
 from massage_core.ports.ledger import PAGE
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Service, not_found
+from massage_core.services.reconciliation import Reconciliation
 
 ORDER_PAGE = 500
 MAX_PAGE = 500
@@ -126,8 +127,9 @@ def _yuan(fen: int) -> str:
     return str(Money(fen))
 
 
-class LedgerService(Service):
-    """Reads and verification of the ledger; see the module docstring."""
+class LedgerService(Reconciliation, Service):
+    """Reads, verification and reconciliation (``reconcile``, from ``services.reconciliation``) of the
+    ledger; see the module docstring."""
 
     def _account(self, actor: Actor, account: str, action: str) -> tuple[LedgerAccount, bool]:
         """The parsed account and whether reading it is a staff read of a person's account (to audit).

@@ -18,8 +18,9 @@ adapter fills it in.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -51,7 +52,10 @@ from massage_core.domain.payments import (
     RefundRequest,
     RefundResult,
     RefundStatus,
+    StatementLine,
+    statement_day,
 )
+from massage_core.domain.time import DEFAULT_ZONE
 from massage_core.ports.clock import Clock
 from massage_core.ports.payments import PaymentGateway
 
@@ -199,6 +203,14 @@ class AlipayGateway(PaymentGateway):
             self._refunds[request.out_refund_no] = result
             _bounded(self._refunds)
             return result
+
+    def statement(self, day: dt.date, zone: str = DEFAULT_ZONE) -> Sequence[StatementLine]:
+        """Not built: the bill download (``alipay.data.dataservice.bill.downloadurl.query`` then the zipped
+        CSV) is not implemented yet, so this raises ``PaymentError`` with code ``payment.unsupported`` (after
+        checking ``day`` and ``zone``) rather than report a statement it did not read (decision 0034)."""
+        statement_day(day, zone)
+        raise PaymentError(f"{type(self).__name__} cannot fetch statements yet (bill download not built)",
+                           code="payment.unsupported")
 
     # -- internals ---------------------------------------------------------
 

@@ -30,12 +30,13 @@ one per gateway).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
@@ -51,8 +52,11 @@ from massage_core.domain.payments import (
     RefundRequest,
     RefundResult,
     RefundStatus,
+    StatementKind,
+    StatementLine,
+    statement_day,
 )
-from massage_core.domain.time import Instant
+from massage_core.domain.time import DEFAULT_ZONE, Instant
 from massage_core.ports.clock import Clock
 from massage_core.ports.payments import PaymentGateway
 from massage_core.adapters.memory.payment_wire import (
@@ -129,6 +133,7 @@ class SandboxPaymentGateway(PaymentGateway):
         self._nonces: dict[str, _SeenNonce] = {}
         self._sequence = 0
         self._distinct_notices = 0
+        self._statement_edit: Callable[[list[StatementLine]], list[StatementLine]] | None = None
         self._lock = threading.Lock()
 
     # -- the port ---------------------------------------------------------
@@ -232,7 +237,36 @@ class SandboxPaymentGateway(PaymentGateway):
                 self._payments[order_reference] = payment
             return payment.record()
 
+    def statement(self, day: dt.date, zone: str = DEFAULT_ZONE) -> Sequence[StatementLine]:
+        """The sandbox's own records of ``day`` in ``zone``: every payment paid and every refund made that
+        day, ordered by time (payments before refunds at the same instant), then passed through the edit
+        set by ``alter_statement``, if any."""
+        start, end = statement_day(day, zone)
+        with self._lock:
+            lines = [
+                StatementLine(StatementKind.PAYMENT, p.request.order_reference, p.transaction_id, p.request.amount,
+                              p.paid_at)
+                for p in self._payments.values()
+                if p.status is PaymentStatus.PAID and p.transaction_id is not None and p.paid_at is not None
+                and start <= p.paid_at < end
+            ]
+            lines += [
+                StatementLine(StatementKind.REFUND, r.order_reference, r.provider_refund_id, r.amount, r.created_at,
+                              out_refund_no=r.out_refund_no)
+                for r in self._refunds.values()
+                if r.status is RefundStatus.SUCCEEDED and start <= r.created_at < end
+            ]
+            edit = self._statement_edit
+        lines.sort(key=lambda line: line.at)
+        return tuple(edit(list(lines)) if edit is not None else lines)
+
     # -- playing the provider --------------------------------------------
+
+    def alter_statement(self, edit: Callable[[list[StatementLine]], list[StatementLine]] | None) -> None:
+        """Play a provider whose statement disagrees with what happened: every later ``statement`` is
+        passed through ``edit`` (a list of lines in, the lines to report out); None restores the truth."""
+        with self._lock:
+            self._statement_edit = edit
 
     def simulate_payment(
         self, order_reference: str, outcome: PaymentStatus = PaymentStatus.PAID

@@ -22,6 +22,7 @@ from massage_core.domain.reservations import Reservation
 from massage_core.domain.schedules import Schedule
 from massage_core.domain.search import Rating
 from massage_core.domain.time import Instant
+from massage_core.domain.withdrawals import Withdrawal
 
 
 @attrs.define
@@ -54,6 +55,7 @@ class Tables:
     """Journal entries by business key, in posting order."""
     ledger_balances: dict[str, tuple[int, Instant | None]] = attrs.field(factory=dict)
     """Account code -> (balance in fen, normal sense; when a posting last changed it)."""
+    withdrawals: dict[str, Withdrawal] = attrs.field(factory=dict)
     search_index: GridIndex = attrs.field(factory=GridIndex)
     """The locator's grid, shared by every snapshot (not copied): kept current by the repositories."""
     located: set[str] = attrs.field(factory=set)
@@ -83,6 +85,7 @@ class Tables:
             invoices=dict(self.invoices),
             ledger_entries=dict(self.ledger_entries),
             ledger_balances=dict(self.ledger_balances),
+            withdrawals=dict(self.withdrawals),
             search_index=self.search_index,
         )
 

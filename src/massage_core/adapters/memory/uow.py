@@ -24,6 +24,7 @@ from massage_core.adapters.memory.invoices import MemoryInvoiceRepository
 from massage_core.adapters.memory.ledger import MemoryLedgerRepository
 from massage_core.adapters.memory.store import MemoryStore, Tables
 from massage_core.adapters.memory.therapists import MemoryTherapistRepository
+from massage_core.adapters.memory.withdrawals import MemoryWithdrawalRepository
 from massage_core.adapters.memory.schedules import MemoryReservationRepository, MemoryScheduleRepository
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.unit_of_work import UnitOfWork
@@ -66,6 +67,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.customers = MemoryCustomerProfileRepository(tables)
         self.invoices = MemoryInvoiceRepository(tables)
         self.ledger = MemoryLedgerRepository(tables)
+        self.withdrawals = MemoryWithdrawalRepository(tables)
 
     def _begin(self) -> None:
         if not self._store.lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):

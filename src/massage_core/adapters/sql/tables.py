@@ -167,3 +167,4 @@ from massage_core.adapters.sql import tables_coupons as tables_coupons  # noqa: 
 from massage_core.adapters.sql import tables_customers as tables_customers  # noqa: E402,F401  (registers its tables on metadata)
 from massage_core.adapters.sql import tables_ledger as tables_ledger  # noqa: E402,F401  (registers its tables on metadata)
 from massage_core.adapters.sql import tables_invoices as tables_invoices  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_withdrawals as tables_withdrawals  # noqa: E402,F401  (registers its tables on metadata)

@@ -32,6 +32,7 @@ from massage_core.adapters.sql.repositories.invoices import SqlInvoiceRepository
 from massage_core.adapters.sql.repositories.therapists import SqlTherapistRepository
 from massage_core.adapters.sql.repositories.reservations import SqlReservationRepository
 from massage_core.adapters.sql.repositories.schedules import SqlScheduleRepository
+from massage_core.adapters.sql.repositories.withdrawals import SqlWithdrawalRepository
 from massage_core.ports.cipher import FieldCipher
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.unit_of_work import UnitOfWork
@@ -58,6 +59,7 @@ _REPOSITORIES: dict[str, _Factory] = {
     "customers": lambda c, codec, ids: SqlCustomerProfileRepository(c, codec),
     "ledger": lambda c, codec, ids: SqlLedgerRepository(c),
     "invoices": lambda c, codec, ids: SqlInvoiceRepository(c, codec),
+    "withdrawals": lambda c, codec, ids: SqlWithdrawalRepository(c),
 }
 
 

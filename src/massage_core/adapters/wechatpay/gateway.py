@@ -23,8 +23,9 @@ it.  WeChat itself refuses over-refunds the book does not know about
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from attrs import frozen
 
@@ -46,7 +47,10 @@ from massage_core.domain.payments import (
     RefundRequest,
     RefundResult,
     RefundStatus,
+    StatementLine,
+    statement_day,
 )
+from massage_core.domain.time import DEFAULT_ZONE
 from massage_core.ports.clock import Clock
 from massage_core.ports.payments import PaymentGateway
 
@@ -194,6 +198,14 @@ class WeChatPayGateway(PaymentGateway):
         if record.status is PaymentStatus.PAID:
             raise Conflict(f"payment {order_reference} is already paid", code="payment.already_paid")
         return record
+
+    def statement(self, day: dt.date, zone: str = DEFAULT_ZONE) -> Sequence[StatementLine]:
+        """Not built: the trade bill download (``GET /v3/bill/tradebill`` then its ``download_url``) is not
+        implemented yet, so this raises ``PaymentError`` with code ``payment.unsupported`` (after checking
+        ``day`` and ``zone``) rather than report a statement it did not read (decision 0034)."""
+        statement_day(day, zone)
+        raise PaymentError(f"{type(self).__name__} cannot fetch statements yet (bill download not built)",
+                           code="payment.unsupported")
 
     # -- internals ---------------------------------------------------------
 
