@@ -10,7 +10,7 @@ from attrs import field, frozen
 from massage_core.domain.access import Actor, Permission
 from massage_core.domain.audit import AuditOutcome, AuditRecord
 from massage_core.domain.authentication import OneTimeCodePolicy, SessionPolicy, ThrottlePolicy
-from massage_core.domain.errors import MassageError, NotFound, PermissionDenied
+from massage_core.domain.errors import MassageError, NotFound, PermissionDenied, ValidationError
 from massage_core.domain.schedules import SchedulingPolicy
 from massage_core.domain.cancellation import CancellationPolicy
 from massage_core.domain.dispatch import DispatchPolicy
@@ -28,6 +28,16 @@ from massage_core.ports.media import MediaStore
 from massage_core.ports.passwords import CommonPasswords, PasswordHasher
 from massage_core.ports.payments import PaymentGateway
 from massage_core.ports.unit_of_work import UnitOfWork
+
+
+def page_bounds(offset: object, limit: object, max_limit: int = 200) -> tuple[int, int]:
+    """Validate a page: ``offset`` >= 0 (ValidationError ``page.offset``), ``limit`` 1..``max_limit``
+    (``page.limit``); booleans are not numbers here."""
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise ValidationError("offset must be a non-negative integer", code="page.offset", field="offset")
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= max_limit:
+        raise ValidationError(f"limit must be 1..{max_limit}", code="page.limit", field="limit")
+    return offset, limit
 
 
 @frozen

@@ -35,7 +35,7 @@ from massage_core.domain.money import Money
 from massage_core.domain.postings import bonus, penalty
 from massage_core.domain.time import DEFAULT_ZONE, Instant, local, utc
 from massage_core.ports.unit_of_work import UnitOfWork
-from massage_core.services.base import Service, not_found
+from massage_core.services.base import Service, not_found, page_bounds
 
 PERIODS = ("day", "week", "month")
 MAX_PAGE = 500
@@ -178,10 +178,7 @@ class EarningsService(Service):
 
         Same access as ``summary``; ValidationError ``time.naive``, ``page.offset``, ``page.limit``.
         """
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ValidationError("offset must be a non-negative integer", code="page.offset", field="offset")
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-            raise ValidationError(f"limit must be 1..{MAX_PAGE}", code="page.limit", field="limit")
+        page_bounds(offset, limit, MAX_PAGE)
         low, high = _bound(since, "since"), _bound(until, "until")
         with self._guard(actor, "earnings.orders", therapist or "self"):
             who, audited = self._therapist(actor, therapist, "earnings.orders")

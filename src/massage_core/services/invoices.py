@@ -38,7 +38,7 @@ from massage_core.domain.orders import Order
 from massage_core.domain.time import Instant
 from massage_core.ports.invoices import InvoiceIssuer
 from massage_core.ports.unit_of_work import UnitOfWork
-from massage_core.services.base import Dependencies, not_found
+from massage_core.services.base import Dependencies, not_found, page_bounds
 from massage_core.services.base import Service as BaseService
 
 
@@ -82,13 +82,6 @@ class InvoiceView:
             needs_reissue=invoice.state is InvoiceState.ISSUED and invoice.amount is not None and net < invoice.amount,
         )
 
-
-def _page(offset: object, limit: object) -> tuple[int, int]:
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise ValidationError("offset must be a non-negative integer", code="page.offset", field="offset")
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 200:
-        raise ValidationError("limit must be 1..200", code="page.limit", field="limit")
-    return offset, limit
 
 
 def _state(raw: str) -> InvoiceState:
@@ -151,7 +144,7 @@ class InvoicesService(BaseService):
     def list_mine(self, actor: Actor, *, offset: int = 0, limit: int = 20) -> Sequence[InvoiceView]:
         """The actor's own invoices, newest request first.  PermissionDenied without ``orders.place``;
         ValidationError ``actor.no_account``, ``page.*``."""
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit)
         me = self._customer(actor, "invoices.list_mine")
         with self._uow() as uow:
             found = uow.invoices.list_for_customer(me, offset=offset, limit=limit)
@@ -180,7 +173,7 @@ class InvoicesService(BaseService):
         """Invoices in ``state`` (default ``requested``: the queue to issue), oldest request first, email
         masked.  PermissionDenied without ``invoices.manage``; ValidationError ``invoice.state``, ``page.*``."""
         wanted = _state(state)
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit)
         self._require(actor, Permission.INVOICES_MANAGE, "invoices.list", wanted.value)
         with self._uow() as uow:
             found = uow.invoices.list_by_state(wanted, offset=offset, limit=limit)

@@ -18,14 +18,14 @@ from collections.abc import Iterator, Sequence
 from attrs import frozen
 
 from massage_core.domain.access import Actor, Permission
-from massage_core.domain.errors import PermissionDenied, ValidationError
+from massage_core.domain.errors import PermissionDenied
 from massage_core.domain.ledger import PER_OWNER, JournalEntry, LedgerAccount
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import OrderId, OrderState
 from massage_core.domain.time import Instant, utc
 from massage_core.ports.ledger import PAGE
 from massage_core.ports.unit_of_work import UnitOfWork
-from massage_core.services.base import Service, not_found
+from massage_core.services.base import Service, not_found, page_bounds
 from massage_core.services.reconciliation import Reconciliation
 
 ORDER_PAGE = 500
@@ -115,13 +115,6 @@ def unsplit_orders(uow: UnitOfWork) -> Iterator[tuple[int, OrderId | None]]:
     yield seen, None
 
 
-def _page(offset: object, limit: object) -> tuple[int, int]:
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise ValidationError("offset must be a non-negative integer", code="page.offset", field="offset")
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE:
-        raise ValidationError(f"limit must be 1..{MAX_PAGE}", code="page.limit", field="limit")
-    return offset, limit
-
 
 def _yuan(fen: int) -> str:
     return str(Money(fen))
@@ -171,7 +164,7 @@ class LedgerService(Reconciliation, Service):
         Same access as ``balance``; ValidationError (``time.naive``) for a naive bound, ``page.offset``,
         ``page.limit`` (1..500).
         """
-        start, size = _page(offset, limit)
+        start, size = page_bounds(offset, limit, MAX_PAGE)
         low = utc(since) if since is not None else None
         high = utc(until) if until is not None else None
         with self._guard(actor, "ledger.entries", _target(account)):

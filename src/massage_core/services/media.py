@@ -17,7 +17,7 @@ from massage_core.domain.ids import AccountId, MediumId, account_id, medium_id
 from massage_core.domain.media import MediaStatus, Medium, check_count, check_file
 from massage_core.domain.time import Instant
 from massage_core.ports.unit_of_work import UnitOfWork
-from massage_core.services.base import Service, not_found
+from massage_core.services.base import Service, not_found, page_bounds
 
 
 @frozen
@@ -41,13 +41,6 @@ class MediumView:
         return cls(m.id, m.therapist_id, m.kind.value, m.content_type, m.size_bytes, m.sha256, m.status.value,
                    m.created_at, m.reviewed_by, m.reviewed_at, m.rejection_reason)
 
-
-def _page(offset: object, limit: object) -> tuple[int, int]:
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise ValidationError("offset must be a non-negative integer", code="page.offset", field="offset")
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 500:
-        raise ValidationError("limit must be 1..500", code="page.limit", field="limit")
-    return offset, limit
 
 
 class MediaService(Service):
@@ -113,7 +106,7 @@ class MediaService(Service):
 
     def pending(self, actor: Actor, *, offset: int = 0, limit: int = 50) -> Sequence[MediumView]:
         """Media waiting for review, oldest first. Raises PermissionDenied without ``therapists.vet``."""
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit, 500)
         self._require(actor, Permission.THERAPISTS_VET, "media.pending", "media")
         with self._uow() as uow:
             return [MediumView.of(m) for m in uow.media.list_pending(offset=offset, limit=limit)]

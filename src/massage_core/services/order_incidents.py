@@ -22,7 +22,8 @@ from massage_core.domain.order_states import OrderAction, OrderParty, Who, order
 from massage_core.domain.orders import Order
 from massage_core.domain.payments import PaymentRecord, PaymentStatus
 from massage_core.domain.time import Instant
-from massage_core.services.order_reads import OrderReads, _page
+from massage_core.services.base import page_bounds
+from massage_core.services.order_reads import OrderReads
 from massage_core.services.order_views import (
     OrderView,
     PaymentEntry,
@@ -132,7 +133,7 @@ class OrderIncidents(OrderReads):
         """
         if not actor.may(Permission.ORDERS_READ):
             self._require(actor, Permission.ORDERS_SERVE, "orders.penalties", therapist or actor.label)
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit)
         if therapist is None:
             if actor.account_id is None:
                 raise ValidationError("the system has no account of its own", code="actor.no_account")
@@ -180,7 +181,7 @@ class OrderIncidents(OrderReads):
         ``page.offset``, ``page.limit``.
         """
         self._require(actor, Permission.ORDERS_PLACE, "orders.payment_history", actor.label)
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit)
         if actor.account_id is None:
             raise ValidationError("the system has no account of its own", code="actor.no_account")
         me, entries, scanned = account_id(actor.account_id), [], 0

@@ -7,18 +7,12 @@ from massage_core.domain.errors import ValidationError
 from massage_core.domain.ids import account_id
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import CustomerStatus, OrderParty, OrderState, customer_status, order_id
+from massage_core.services.base import page_bounds
 from massage_core.services.order_offers import OrderOffers
 from massage_core.services.order_views import OrderPage, OrderView, Spending
 
 P = OrderParty
 
-
-def _page(offset: object, limit: object) -> tuple[int, int]:
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise ValidationError("offset must be a non-negative integer", code="page.offset", field="offset")
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 200:
-        raise ValidationError("limit must be 1..200", code="page.limit", field="limit")
-    return offset, limit
 
 
 def _state(raw: str) -> OrderState:
@@ -49,7 +43,7 @@ class OrderReads(OrderOffers):
         pending_service, in_service, completed, cancelled, refunded) or as therapist (``status`` an order
         state).  ``as_therapist`` None: as therapist when the actor is a therapist and not a customer.
         ValidationError ``order.status``, ``page.*``."""
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit)
         therapist = as_therapist if as_therapist is not None else not actor.may(Permission.ORDERS_PLACE)
         self._require(actor, Permission.ORDERS_SERVE if therapist else Permission.ORDERS_PLACE, "orders.list_mine",
                       actor.label)
@@ -88,7 +82,7 @@ class OrderReads(OrderOffers):
 
     def list_all(self, actor: Actor, state: str | None = None, *, offset: int = 0, limit: int = 50) -> OrderPage:
         """Every order (``orders.read``), newest first, optionally in one state."""
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit)
         self._require(actor, Permission.ORDERS_READ, "orders.list_all", "orders")
         states = list(OrderState) if state is None else [_state(state)]
         with self._uow() as uow:

@@ -21,20 +21,13 @@ from massage_core.domain.therapists import TherapistProfile
 from massage_core.domain.time import Instant
 from massage_core.domain.vetting import VettingState
 from massage_core.ports.unit_of_work import UnitOfWork
-from massage_core.services.base import not_found
+from massage_core.services.base import not_found, page_bounds
 from massage_core.services.therapist_vetting import VettingFlows
 from massage_core.services.therapist_views import PublicTherapistView, TherapistView
 
 AreaInput = ServiceArea | Mapping[str, Any] | Sequence[float]
 CertificateInput = Certificate | Mapping[str, Any]
 
-
-def _page(offset: object, limit: object) -> tuple[int, int]:
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise ValidationError("offset must be a non-negative integer", code="page.offset", field="offset")
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 500:
-        raise ValidationError("limit must be 1..500", code="page.limit", field="limit")
-    return offset, limit
 
 
 def area(raw: AreaInput) -> ServiceArea:
@@ -209,7 +202,7 @@ class TherapistsService(VettingFlows):
 
         Raises ValidationError (``vetting.state``, ``page.*``), PermissionDenied without ``therapists.read``.
         """
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit, 500)
         try:
             wanted = VettingState(state) if state is not None else None
         except ValueError:
@@ -280,7 +273,7 @@ class TherapistsService(VettingFlows):
 
         Raises ValidationError for a malformed service id or level code, or a bad page.
         """
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit, 500)
         wanted = service_id(service) if service is not None else None
         if level is not None and not isinstance(level, str):
             raise ValidationError("level must be a level code", code="level.code", field="level")

@@ -10,17 +10,10 @@ from massage_core.domain.contact import Email, PhoneNumber
 from massage_core.domain.errors import Conflict, ValidationError
 from massage_core.domain.ids import AccountId, account_id
 from massage_core.ports.unit_of_work import UnitOfWork
-from massage_core.services.base import Denied, Service
+from massage_core.services.base import Denied, Service, page_bounds
 from massage_core.services.credentials import check_new_password
 from massage_core.services.views import AccountView, LoginRecordView
 
-
-def _page(offset: object, limit: object) -> tuple[int, int]:
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise ValidationError("offset must be a non-negative integer", code="page.offset", field="offset")
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 500:
-        raise ValidationError("limit must be 1..500", code="page.limit", field="limit")
-    return offset, limit
 
 
 class UsersService(Service):
@@ -47,7 +40,7 @@ class UsersService(Service):
     def list(self, actor: Actor, *, offset: int = 0, limit: int = 50,
              status: str | None = None) -> Sequence[AccountView]:
         """A page of accounts, oldest first, optionally only ``active`` or ``suspended`` ones. Audited (a bulk read)."""
-        offset, limit = _page(offset, limit)
+        offset, limit = page_bounds(offset, limit, 500)
         try:
             wanted = AccountStatus(status) if status is not None else None
         except ValueError:
@@ -73,7 +66,7 @@ class UsersService(Service):
     def login_records(self, actor: Actor, account: str, *, limit: int = 100) -> Sequence[LoginRecordView]:
         """The login attempts of an account, newest first. Audited (a read of personal data)."""
         target = account_id(account)
-        _page(0, limit)
+        page_bounds(0, limit, 500)
         self._require(actor, Permission.LOGIN_RECORDS_READ, "users.login_records", target)
         with self._uow() as uow:
             uow.accounts.get(target)
