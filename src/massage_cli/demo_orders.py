@@ -91,6 +91,7 @@ def order_story(platform: Platform, customer: Actor, therapist: Actor, service: 
         f"the policy refunds {split.refund}, pays Chen Jing {split.therapist_compensation} and keeps "
         f"{split.platform_retained} -> {cancelled.state.value}")
     _dispatch_story(platform, customer, therapist, service, admin, gateway, say, after=second)
+    _payday(platform, therapist, admin, clock, say)
     spent = orders.spending(customer)
     say("spending", f"Li Na's spending: paid {spent.paid} over {spent.orders} order(s), refunded {spent.refunded}, "
         f"net {spent.net}")
@@ -121,3 +122,22 @@ def _dispatch_story(platform: Platform, customer: Actor, therapist: Actor, servi
     grabbed = orders.grab(therapist, broadcast.id)
     say("dispatch", f"a broadcast for {local(wide):%a %H:%M}: Chen Jing sees {offer.total}, {offer.distance_m} m, "
         f"'{offer.area}' (the door stays hidden) and grabs it first -> {grabbed.state.value}")
+
+
+def _payday(platform: Platform, therapist: Actor, admin: Actor, clock: ShiftedClock,
+            say: Callable[[str, str], None]) -> None:
+    """Eight days later the completed visit settles; Chen Jing withdraws what is available and is paid."""
+    clock.jump_to(clock.now() + dt.timedelta(days=8))
+    try:
+        report = platform.jobs.run_due(Actor.system())
+        money = platform.earnings.summary(therapist)
+        say("earnings", f"8 days later the timers settle {report.settle.fired} completed order(s): Chen Jing has "
+            f"{money.available} available, {money.pending} pending")
+        if money.available.fen >= platform.deps.policies.withdrawals.min_amount.fen:
+            asked = platform.withdrawals.request(therapist, money.available)
+            platform.withdrawals.approve(admin, asked.id)
+            paid = platform.withdrawals.pay(admin, asked.id)
+            say("payout", f"she withdraws {asked.amount}; finance approves; the payout gateway pays {paid.net} "
+                f"({paid.state.value}, {paid.payout_reference})")
+    finally:
+        clock.reset()
