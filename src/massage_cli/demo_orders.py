@@ -90,8 +90,8 @@ def order_story(platform: Platform, customer: Actor, therapist: Actor, service: 
     say("cancel", f"Li Na books {local(second):%a %H:%M} too, pays {cancelled.paid}, and cancels 2 hours before: "
         f"the policy refunds {split.refund}, pays Chen Jing {split.therapist_compensation} and keeps "
         f"{split.platform_retained} -> {cancelled.state.value}")
-    _dispatch_story(platform, customer, therapist, service, admin, gateway, say, after=second)
     _payday(platform, therapist, admin, clock, say)
+    _dispatch_story(platform, customer, therapist, service, admin, gateway, say, after=second)
     spent = orders.spending(customer)
     say("spending", f"Li Na's spending: paid {spent.paid} over {spent.orders} order(s), refunded {spent.refunded}, "
         f"net {spent.net}")
