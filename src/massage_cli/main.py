@@ -74,6 +74,9 @@ def _register() -> None:
     from massage_cli import commands_invoices
 
     cli.add_command(commands_invoices.invoices)
+    from massage_cli import commands_payouts
+
+    cli.add_command(commands_payouts.payouts)
 
 
 _register()

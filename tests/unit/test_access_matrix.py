@@ -31,6 +31,7 @@ import matrix_customers as mcu
 import matrix_invoices as mi
 import matrix_ledger as ml
 import matrix_withdrawals as mw
+import matrix_payouts as mp
 import matrix_earnings as me
 
 if TYPE_CHECKING:
@@ -408,6 +409,10 @@ MATRIX: dict[str, Entry] = {
     "earnings.totals": Entry(me.totals, granted(*me.READERS, therapist=HIDDEN)),
     "earnings.grant_bonus": Entry(me.grant_bonus, granted(*me.MANAGERS)),
     "earnings.deduct_penalty": Entry(me.deduct_penalty, granted(*me.MANAGERS)),
+    # payout batches: money managers; an approval is by a named admin, not the system (decision 0033)
+    "withdrawals.batch": Entry(mp.batch, granted(*mw.MANAGERS)),
+    "withdrawals.approve_batch": Entry(mp.approve_batch, granted(*mw.MANAGERS, system=NO_ACCOUNT)),
+    "withdrawals.run_batch": Entry(mp.run_batch, granted(*mw.MANAGERS)),
     # -- later contexts add their entries above this line --
 }
 

@@ -63,6 +63,8 @@ class Policies:
     """Completed orders' pending income and tips become payable this many days after completion (T+N)."""
     adjustment_cap_fen: int = 1_000_000
     """The largest single bonus or penalty an admin may post, in fen (default 10,000 yuan)."""
+    batch_two_admin_threshold_fen: int = 5_000_000
+    """A payout batch whose total net is above this (fen; default 50,000 yuan) needs two admins' approvals."""
 
 
 @frozen

@@ -10,7 +10,8 @@ Finance (``money.manage``: finance admins, superadmins, the system) ``list``s th
 ``reject``s a request (a rejection needs a reason and releases the hold); every decision is audited with who
 made it.  The therapist sees their own (``mine``).  Finance then ``pay``s an approved withdrawal through the
 ``PayoutGateway`` port (``platform.payout_gateway``; the deterministic sandbox unless one is given): paid, or
-failed with the hold released -- safe to rerun after a crash (see ``pay``).
+failed with the hold released -- safe to rerun after a crash (see ``pay``) -- one at a time or as a payout
+batch (``batch``, ``approve_batch``, ``run_batch``: ``services/payout_batches.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from massage_core.domain.money import Money
 from massage_core.domain.withdrawals import Withdrawal, WithdrawalId, WithdrawalState, withdrawal_id
 from massage_core.ports.payouts import PayoutGateway
 from massage_core.ports.withdrawals import PAGE
-from massage_core.services.base import Dependencies, Service
+from massage_core.services.base import Dependencies
+from massage_core.services.payout_batches import PayoutBatches
 
 INSUFFICIENT = "withdrawal.insufficient"
 SETTLED = frozenset({WithdrawalState.PAID, WithdrawalState.FAILED})
@@ -50,7 +52,7 @@ def _state(value: WithdrawalState | str | None) -> WithdrawalState | None:
                               field="state") from None
 
 
-class WithdrawalsService(Service):
+class WithdrawalsService(PayoutBatches):
     """Withdrawal requests and finance's decisions; see the module docstring."""
 
     def __init__(self, deps: Dependencies, payouts: PayoutGateway) -> None:
