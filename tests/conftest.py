@@ -31,7 +31,12 @@ from typing import Any
 import pytest
 
 from postgres_server import PostgresServer, PostgresUnavailable, find_bindir
-from storage_support import Backend
+from massage_core.adapters.crypto.keyring import KeyRing
+from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
+from massage_core.adapters.memory.clock import FixedClock
+from massage_core.adapters.memory.payments import SandboxPaymentGateway
+from massage_core.bootstrap import Platform
+from storage_support import T0, Backend
 
 PG_FIXTURES = frozenset({"postgres_server", "pg_url", "pg_blank_url"})
 TEMPLATE_DB = "massage_template"
@@ -245,3 +250,24 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"PostgreSQL tests: {counts.get('passed', 0)} passed, {counts.get('failed', 0)} failed, "
         f"{counts.get('skipped', 0)} skipped"
     )
+
+
+# -- the platform on each SQL backend (integration tests; the unit conftest has its own memory ones) ----------
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The platform's clock, at ``T0`` (Monday 5 January 2026, Shanghai) until a test moves it."""
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def platform(sql_backend: Backend, clock: FixedClock) -> Iterator[Platform]:
+    """``Platform.from_url`` on SQLite and PostgreSQL with a fresh key ring, cheap password hashing and the
+    sandbox payment gateway on the same clock (a test file may define its own ``platform`` instead)."""
+    assert sql_backend.url is not None
+    made = Platform.from_url(sql_backend.url, keyring=KeyRing.generate(), clock=clock,
+                             hasher=Argon2idPasswordHasher.for_tests(),
+                             payment_gateway=SandboxPaymentGateway(clock, b"integration-secret-0123"))
+    yield made
+    made.close()

@@ -1,22 +1,32 @@
 """The ledger on SQL: ``ledger_entries``, ``ledger_lines`` and the maintained ``ledger_balances``.
 
-``post`` (inside a savepoint, so a refused posting leaves the unit of work usable and changes nothing):
+``post`` on SQLite:
 
-1. look the business key up; when it is stored, compare the lines (``same_posting``): "already posted", or
-   ``Conflict("ledger.key_reused")``;
-2. allocate the entry id (PostgreSQL: ``nextval`` of the table's sequence; SQLite: ``max(id) + 1``, safe
-   because ``BEGIN IMMEDIATE`` serialises writers);
-3. insert the lines, then the entry row (the order the storage's triggers demand: decision 0029);
-4. add each account's delta with one upsert per account, in account-code order (so concurrent postings on
-   PostgreSQL take the balance row locks in one order and cannot deadlock each other):
-   ``INSERT ... ON CONFLICT (account) DO UPDATE SET balance_fen = ledger_balances.balance_fen + excluded...``
-   -- an atomic read-modify-write in the database, so no concurrent update is lost.
+1. one statement looks the business key up and allocates the next entry id (``max(id) + 1``, safe because
+   ``BEGIN IMMEDIATE`` serialises writers): a one-row outer join, the stored entry's columns NULL when the
+   key is free.  When it is stored, its lines are read and compared (``same_posting``): "already posted", or
+   ``Conflict("ledger.key_reused")`` -- nothing written;
+2. inside a savepoint (so a refused posting leaves the unit of work usable and changes nothing), three
+   statements: one multi-row INSERT of the lines, then the entry row (the order the storage's triggers
+   demand: decision 0029), then one multi-row upsert adding each account's delta, rows in account-code order:
+   ``INSERT ... VALUES (...), (...) ON CONFLICT (account) DO UPDATE SET balance_fen =
+   ledger_balances.balance_fen + excluded.balance_fen`` -- an atomic read-modify-write in the database, so no
+   update is lost (an entry's effects name each account once, as one upsert requires).
 
-On PostgreSQL two units posting the same key at once both pass step 1; the second's entry insert waits for
-the first's unique-index entry and fails once the first commits.  The savepoint is rolled back and the
-stored entry is read again (READ COMMITTED sees the winner): "already posted" or ``ledger.key_reused``.
+Six statements for a new posting whatever its number of lines (it was 7 + 2 per line or account); a
+replay sends two reads.
 
-The hot statements are module-level constructs run through ``Prepared`` (decision 0028).
+On PostgreSQL (``_post_pg``): the key look-up; inside a savepoint ``nextval`` of the table's sequence, the
+lines, the entry row and one upsert per account in account-code order (so concurrent postings take the
+balance row locks in one order and cannot deadlock each other).  The lines and the upserts go to
+``executemany``, which psycopg pipelines (one round trip each), so the multi-row statements and folding
+``nextval`` into the look-up, tried, saved nothing there (the posting benchmark ran ~5% slower).  Two
+units posting the same key at once both pass the look-up; the second's entry insert waits for the first's
+unique-index entry and fails once the first commits.  The savepoint is rolled back and the stored entry is
+read again (READ COMMITTED sees the winner): "already posted" or ``ledger.key_reused``.
+
+The hot statements are module-level constructs run through ``Prepared`` (decision 0028), the SQLite
+multi-row ones built at import for up to eight rows (larger ones on first use).
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, bindparam, case, func, literal, select, text, union_all
+from sqlalchemy import BigInteger, Integer, bindparam, case, func, literal, literal_column, select, union_all
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite as sq
 from sqlalchemy.engine import Connection
@@ -48,22 +58,69 @@ _SIGNED = case((_l.c.side == "debit", _l.c.amount_fen), else_=-_l.c.amount_fen)
 _BY_KEY = Prepared(select(_e.c.id, _e.c.at, _e.c.memo).where(_e.c.key == bindparam("p_key")))
 _LINES_OF = Prepared(select(_l.c.account, _l.c.side, _l.c.amount_fen)
                      .where(_l.c.entry_id == bindparam("p_id")).order_by(_l.c.position))
-_LAST_SQLITE = Prepared(select(func.max(_e.c.id).label("last")))
-_NEXT_PG = text(f"SELECT nextval('{PG_ENTRY_SEQUENCE}')")
-_INSERT_LINES = Prepared(_l.insert())
+_ONE = select(literal_column("1").label("one")).subquery("one")
+
+
+def _claim(next_id: Any) -> Prepared:
+    """The key look-up and the next id in one statement: exactly one row, the stored entry's columns NULL
+    when the key is free."""
+    return Prepared(select(next_id.label("next_id"), _e.c.id, _e.c.at, _e.c.memo)
+                    .select_from(_ONE.outerjoin(_e, _e.c.key == bindparam("p_key"))))
+
+
+_CLAIM = _claim(select(func.coalesce(func.max(_e.c.id), 0) + 1).scalar_subquery())  # SQLite
+_NEXT_PG = select(func.nextval(literal_column(f"'{PG_ENTRY_SEQUENCE}'"), type_=BigInteger()))
+_INSERT_LINE_PG = Prepared(_l.insert())  # run with several rows: psycopg pipelines them (one round trip)
+_PG_UPSERT = pg.insert(_b)
+_UPSERT_ONE_PG = Prepared(_PG_UPSERT.on_conflict_do_update(
+    index_elements=[_b.c.account], set_={"balance_fen": _b.c.balance_fen + _PG_UPSERT.excluded.balance_fen,
+                                         "updated_at": _PG_UPSERT.excluded.updated_at}))
 _INSERT_ENTRY = Prepared(_e.insert())
 _BALANCE = Prepared(select(_b.c.balance_fen).where(_b.c.account == bindparam("p_account")))
+_LINE_COLUMNS = ("position", "account", "side", "amount_fen")
 
 
-def _upsert(dialect: Any) -> Any:
-    statement = dialect.insert(_b)
-    return statement.on_conflict_do_update(
+def _insert_lines(rows: int) -> Prepared:
+    """One INSERT of ``rows`` lines: ``p_entry`` for every row's entry id, ``{column}_{n}`` for the rest."""
+    entry = bindparam("p_entry", type_=_l.c.entry_id.type)
+    return Prepared(_l.insert().values([
+        {"entry_id": entry, **{name: bindparam(f"{name}_{n}", type_=_l.c[name].type) for name in _LINE_COLUMNS}}
+        for n in range(rows)]))
+
+
+def _upsert(dialect: Any, rows: int) -> Prepared:
+    """One upsert of ``rows`` balance deltas (``account_{n}``, ``delta_{n}``; ``p_at`` for every row)."""
+    at = bindparam("p_at", type_=_b.c.updated_at.type)
+    statement = dialect.insert(_b).values([
+        {"account": bindparam(f"account_{n}", type_=_b.c.account.type),
+         "balance_fen": bindparam(f"delta_{n}", type_=_b.c.balance_fen.type), "updated_at": at}
+        for n in range(rows)])
+    return Prepared(statement.on_conflict_do_update(
         index_elements=[_b.c.account],
         set_={"balance_fen": _b.c.balance_fen + statement.excluded.balance_fen,
-              "updated_at": statement.excluded.updated_at})
+              "updated_at": statement.excluded.updated_at}))
 
 
-_UPSERT = {"sqlite": Prepared(_upsert(sq)), "postgresql": Prepared(_upsert(pg))}
+_DIALECTS: dict[str, Any] = {"sqlite": sq}  # PostgreSQL: _post_pg
+_SIZES = range(1, 9)
+"""Row counts with statements built at import (an entry has 2-3 lines, 2-3 accounts); others on first use."""
+_INSERT_LINES: dict[int, Prepared] = {rows: _insert_lines(rows) for rows in _SIZES}
+_UPSERT: dict[tuple[str, int], Prepared] = {(name, rows): _upsert(dialect, rows)
+                                            for name, dialect in _DIALECTS.items() for rows in _SIZES}
+
+
+def _lines_statement(rows: int) -> Prepared:
+    statement = _INSERT_LINES.get(rows)
+    if statement is None:
+        statement = _INSERT_LINES[rows] = _insert_lines(rows)
+    return statement
+
+
+def _upsert_statement(dialect: str, rows: int) -> Prepared:
+    statement = _UPSERT.get((dialect, rows))
+    if statement is None:
+        statement = _UPSERT[dialect, rows] = _upsert(_DIALECTS[dialect], rows)
+    return statement
 
 _BOOK_SIGN: dict[str, int] = {book.value: 1 if book.kind.debit_normal else -1 for book in Book}
 
@@ -99,28 +156,57 @@ class SqlLedgerRepository(LedgerRepository):
             raise Conflict(f"ledger key {entry.key} was posted with different lines", code=KEY_REUSED)
         return PostResult(stored, posted=False)
 
-    def _next_id(self) -> int:
-        if self._conn.dialect.name == "postgresql":
-            return int(self._conn.execute(_NEXT_PG).scalar_one())
-        last = _LAST_SQLITE.rows(self._conn, {})[0][0]
-        return 1 if last is None else int(last) + 1
-
     def post(self, entry: JournalEntry) -> PostResult:
         """Check the key, write lines, entry and balance deltas (see the module docstring)."""
+        conn = self._conn
+        if conn.dialect.name == "postgresql":
+            return self._post_pg(entry)
+        entry_id, stored_id, at, memo = _CLAIM.rows(conn, {"p_key": entry.key})[0]
+        if stored_id is not None:
+            stored = _entry(entry.key, at, memo, _LINES_OF.rows(conn, {"p_id": stored_id}))
+            return self._replayed(stored, entry)
+        try:
+            with guarded(conn, duplicate=_TAKEN):
+                lines: dict[str, Any] = {"p_entry": entry_id}
+                for n, line in enumerate(entry.lines):
+                    lines[f"position_{n}"] = n
+                    lines[f"account_{n}"] = line.account.code
+                    lines[f"side_{n}"] = line.side.value
+                    lines[f"amount_fen_{n}"] = line.amount.fen
+                _lines_statement(len(entry.lines)).run(conn, lines)
+                _INSERT_ENTRY.run(conn, {"id": entry_id, "key": entry.key, "at": entry.at, "memo": entry.memo,
+                                         "currency": entry.lines[0].amount.currency})
+                effects = sorted((account.code, delta) for account, delta in entry.effects().items())
+                if effects:
+                    deltas: dict[str, Any] = {"p_at": entry.at}
+                    for n, (code, delta) in enumerate(effects):
+                        deltas[f"account_{n}"] = code
+                        deltas[f"delta_{n}"] = delta
+                    _upsert_statement(conn.dialect.name, len(effects)).run(conn, deltas)
+        except Conflict as refused:
+            if refused.code != _TAKEN:
+                raise
+            winner = self._stored(entry.key)
+            if winner is None:  # pragma: no cover - the unique key refused, so an entry holds it
+                raise
+            return self._replayed(winner, entry)
+        return PostResult(entry, posted=True)
+
+    def _post_pg(self, entry: JournalEntry) -> PostResult:
         stored = self._stored(entry.key)
         if stored is not None:
             return self._replayed(stored, entry)
         conn = self._conn
         try:
             with guarded(conn, duplicate=_TAKEN):
-                entry_id = self._next_id()
-                _INSERT_LINES.run_many(conn, [
+                entry_id = int(conn.execute(_NEXT_PG).scalar_one())
+                _INSERT_LINE_PG.run_many(conn, [
                     {"entry_id": entry_id, "position": n, "account": line.account.code, "side": line.side.value,
                      "amount_fen": line.amount.fen} for n, line in enumerate(entry.lines)])
                 _INSERT_ENTRY.run(conn, {"id": entry_id, "key": entry.key, "at": entry.at, "memo": entry.memo,
                                          "currency": entry.lines[0].amount.currency})
                 effects = sorted((account.code, delta) for account, delta in entry.effects().items())
-                _UPSERT[conn.dialect.name].run_many(conn, [
+                _UPSERT_ONE_PG.run_many(conn, [
                     {"account": code, "balance_fen": delta, "updated_at": entry.at} for code, delta in effects])
         except Conflict as refused:
             if refused.code != _TAKEN:
