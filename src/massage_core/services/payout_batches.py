@@ -19,6 +19,7 @@ so the id: an approval is always of exactly the withdrawals its approver saw.
 
 from __future__ import annotations
 
+import abc
 import csv
 import hashlib
 import re
@@ -129,8 +130,9 @@ def _members(entry: AuditEntry) -> tuple[str, ...]:
 class PayoutBatches(Service):
     """The batch use cases of the withdrawals service (mixed into ``WithdrawalsService``)."""
 
-    def pay(self, actor: Actor, withdrawal: str) -> Withdrawal:  # pragma: no cover - WithdrawalsService's
-        raise NotImplementedError
+    @abc.abstractmethod
+    def pay(self, actor: Actor, withdrawal: str) -> Withdrawal:
+        """Pay one approved withdrawal, idempotently (``WithdrawalsService.pay`` is the one used)."""
 
     def _threshold(self) -> Money:
         return Money(self._deps.policies.batch_two_admin_threshold_fen)
