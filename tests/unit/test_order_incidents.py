@@ -12,6 +12,7 @@ from conftest import Kit, Person
 from massage_core.domain.cancellation import CancellationCause
 from massage_core.domain.errors import Conflict, InvalidTransition, MassageError, NotFound, PaymentError, \
     PermissionDenied, ValidationError
+from massage_core.domain.ledger import Book, LedgerAccount
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import OrderState
 from massage_core.domain.payments import PaymentMethod, PaymentStatus
@@ -234,6 +235,11 @@ def test_a_late_payment_refunded_in_full_shows_from_the_gateway(kit: Kit, shop: 
     assert [(e.kind, e.amount, e.reference, e.status) for e in records.entries] == [
         ("payment", Money(SENIOR_TUINA), gateway(p).query(order).provider_transaction_id, "paid"),
         ("refund", Money(SENIOR_TUINA), f"{order}-late", "refunded")]
+    with p.deps.uow() as uow:  # the books saw the money come in and go back out
+        assert uow.ledger.entry(f"order:{order}:captured") is not None
+        assert uow.ledger.entry(f"refund:{order}-late") is not None
+        assert uow.ledger.balance(LedgerAccount.of(Book.GATEWAY_CLEARING)).fen == 0
+        assert uow.ledger.balance(LedgerAccount.of(Book.CUSTOMER_PREPAYMENTS)).fen == 0
 
 
 def test_without_the_gateway_the_orders_own_records_are_shown(kit: Kit, shop: Shop, therapist: Person,
