@@ -14,17 +14,27 @@ and the standard library), from Alipay's published rules:
   every parameter but sign and sign_type.
 
 Faults can be injected for the next responses (``fail_next``).
+
+Trade bills: ``alipay.data.dataservice.bill.downloadurl.query`` (bill_type ``trade``) answers a
+``bill_download_url`` on the stub; a GET of it serves a zip of two GBK CSV files (业务明细 and 业务明细(汇总),
+GBK names without the UTF-8 flag) built from the trades paid and refunds made that Beijing day, with Alipay's
+comment lines, markers and totals.  ``bill_edit`` changes the detail rows before the files are written (Alipay's
+own bill disagrees); ``bill_tamper`` changes the zip bytes as downloaded; a day without rows answers
+``isp.bill_not_exist``.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import io
 import json
+import secrets
+import zipfile
 import threading
 import time
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -100,6 +110,9 @@ class AlipayStub:
         self.refused_requests: list[str] = []
         self.faults: list[str] = []
         self.seller_balance_short = False
+        self.bill_edit: Callable[[list[list[str]]], list[list[str]]] | None = None
+        self.bill_tamper: Callable[[bytes], bytes] | None = None
+        self.bill_files: dict[str, bytes] = {}
         self._sequence = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -212,7 +225,17 @@ class AlipayStub:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 - the SDK sends GET
-                self._serve(urlsplit(self.path).query)
+                parts = urlsplit(self.path)
+                if parts.path == "/downloadBillFile.resource":
+                    token = dict(parse_qsl(parts.query)).get("token", "")
+                    data = stub.bill_files.get(token)
+                    self.send_response(200 if data is not None else 404)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(data or b"")))
+                    self.end_headers()
+                    self.wfile.write(data or b"")
+                    return
+                self._serve(parts.query)
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", "0"))
@@ -259,6 +282,7 @@ class AlipayStub:
             handler = {
                 "alipay.trade.query": self._query, "alipay.trade.close": self._close,
                 "alipay.trade.refund": self._refund, "alipay.trade.fastpay.refund.query": self._refund_query,
+                "alipay.data.dataservice.bill.downloadurl.query": self._bill_url,
             }.get(method)
             content = handler(biz) if handler else _failed("isv.invalid-method", "不存在的方法名", "40002")
         raw = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
@@ -339,6 +363,100 @@ class AlipayStub:
         if refund is not None:
             content.update(refund_amount=yuan(refund["amount"]), refund_status="REFUND_SUCCESS")
         return content
+
+    # -- trade bills ------------------------------------------------------------
+
+    def bill_rows(self, bill_date: str) -> list[list[str]]:
+        """The 业务明细 rows (25 columns, unpadded) of the Beijing ``bill_date``: payments and refunds, by time."""
+        rows: list[tuple[datetime, list[str]]] = []
+        for trade in self.trades.values():
+            if trade["paid_at"] is not None and beijing(trade["paid_at"])[:10] == bill_date:
+                paid = beijing(trade["paid_at"])
+                rows.append((trade["paid_at"], [
+                    trade["trade_no"], trade["out_trade_no"], "交易", trade["subject"], beijing(trade["created_at"]),
+                    paid, "", "", "", "", "159****5620", yuan(trade["total"]), yuan(trade["total"]), "0.00", "0.00",
+                    "0.00", "0.00", "0.00", "", "0.00", "0.00", "", "-" + yuan((trade["total"] * 6 + 500) // 1000),
+                    "0.00", ""]))
+            for number, refund in trade["refunds"].items():
+                if beijing(refund["at"])[:10] == bill_date:
+                    rows.append((refund["at"], [
+                        trade["trade_no"], trade["out_trade_no"], "退款", trade["subject"],
+                        beijing(trade["created_at"]), beijing(refund["at"]), "", "", "", "", "159****5620",
+                        "-" + yuan(refund["amount"]), "-" + yuan(refund["amount"]), "0.00", "0.00", "0.00", "0.00",
+                        "0.00", "", "0.00", "0.00", number, yuan((refund["amount"] * 6 + 500) // 1000), "0.00", ""]))
+        return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
+
+    def bill_zip(self, bill_date: str) -> bytes:
+        """The zip Alipay serves: 业务明细 (comment lines, markers, header, tab-padded rows, totals) and 汇总."""
+        rows = self.bill_rows(bill_date)
+        if self.bill_edit is not None:
+            rows = self.bill_edit(rows)
+        day = bill_date.replace("-", "")
+        start = f"{bill_date[:4]}年{bill_date[5:7]}月{bill_date[8:]}日 00:00:00"
+        after = (datetime.strptime(bill_date, "%Y-%m-%d") + timedelta(days=1)).strftime("%Y年%m月%d日 00:00:00")
+        trades = [r for r in rows if r[2] == "交易"]
+        refunds = [r for r in rows if r[2] == "退款"]
+        detail = [
+            "#支付宝业务明细查询", f"#账号：[{self.seller_id}0156]", f"#起始日期：[{start}]   终止日期：[{after}]",
+            "#-----------------------------------------业务明细列表----------------------------------------",
+            ",".join(ALIPAY_BILL_HEADER),
+            *(",".join(field + "\t" if n in (0, 1, 2, 10, 21) else field for n, field in enumerate(row))
+              for row in rows),
+            "#-----------------------------------------业务明细列表结束------------------------------------",
+            f"#交易合计：{len(trades)}笔，商家实收共{_signed_yuan(sum(fen_signed(r[12]) for r in trades))}元，商家优惠共0.00元",
+            f"#退款合计：{len(refunds)}笔，商家实收退款共{_signed_yuan(sum(fen_signed(r[12]) for r in refunds))}元，"
+            "商家优惠退款共0.00元",
+            "#导出时间：[2026年01月06日 09:30:00]",
+        ]
+        summary = ["#支付宝业务汇总查询", "门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）",
+                   f",合计,{len(trades)},{len(refunds)},0.00,0.00"]
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, lines in ((f"{self.seller_id}0156_{day}_业务明细.csv", detail),
+                                (f"{self.seller_id}0156_{day}_业务明细(汇总).csv", summary)):
+                archive.writestr(_GbkName(name), ("\r\n".join(lines) + "\r\n").encode("gbk"))
+        return out.getvalue()
+
+    def _bill_url(self, biz: dict[str, Any]) -> dict[str, Any]:
+        bill_date = biz.get("bill_date", "")
+        if biz.get("bill_type") != "trade" or len(bill_date) != 10:
+            return _failed("isv.invalid-arguments", "参数不合法", "40002")
+        if not self.bill_rows(bill_date) and self.bill_edit is None:
+            return _failed("isp.bill_not_exist", "账单不存在")
+        data = self.bill_zip(bill_date)
+        if self.bill_tamper is not None:
+            data = self.bill_tamper(data)
+        token = secrets.token_hex(16)
+        self.bill_files[token] = data
+        day = bill_date.replace("-", "")
+        host = self.url.removesuffix("/gateway.do")
+        return {"code": "10000", "msg": "Success", "bill_download_url": (
+            f"{host}/downloadBillFile.resource?bizType=trade&userId={self.seller_id}0156&fileType=csv.zip"
+            f"&bizDates={day}&downloadFileName={self.seller_id}0156_{day}.csv.zip&token={token}")}
+
+
+ALIPAY_BILL_HEADER = ("支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"
+                      "订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,"
+                      "券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注").split(",")
+
+
+def fen_signed(text: str) -> int:
+    return -fen(text[1:]) if text.startswith("-") else fen(text)
+
+
+def _signed_yuan(value: int) -> str:
+    return "-" + yuan(-value) if value < 0 else yuan(value)
+
+
+class _GbkName(zipfile.ZipInfo):
+    """A zip entry whose name is stored in GBK without the UTF-8 flag, as Alipay's bill zips are."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, date_time=(2026, 1, 6, 9, 30, 0))
+        self.compress_type = zipfile.ZIP_DEFLATED
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 - zipfile's own hook
+        return self.filename.encode("gbk"), self.flag_bits & ~0x800
 
 
 def _failed(sub_code: str, sub_msg: str, code: str = "40004") -> dict[str, Any]:

@@ -267,7 +267,7 @@ class PaymentGatewayContract:
 
     def test_statement_checks_its_day_and_zone(self, gateway: PaymentGateway) -> None:
         # What every adapter does (decision 0034); the sandbox's lines are tested in test_reconciliation.py,
-        # the real adapters refuse with payment.unsupported (bill download not built).
+        # the real adapters' bills in test_real_gateway_statements.py (decision 0035).
         with pytest.raises(ValidationError) as bad_day:
             gateway.statement("2026-01-05")  # type: ignore[arg-type]
         assert bad_day.value.code == "payment.day"

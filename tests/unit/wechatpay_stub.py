@@ -6,6 +6,12 @@ timestamp within 5 minutes), keeps orders and refunds as WeChat does
 refund), signs every answer with the platform key, and produces payment
 notifications with the resource encrypted under the APIv3 key.  ``faults``
 queues misbehaviour for the next answers (see ``_fault``).
+
+Trade bills: ``GET /v3/bill/tradebill`` answers ``download_url``/``SHA1``/``hash_value`` for the ALL bill of a
+Beijing day built from the payments and refunds the stub processed (27 backtick-prefixed columns, then the
+summary), and ``GET /v3/billdownload/file`` (signed request, unsigned answer) serves it.  ``bill_edit`` changes
+the detail rows before the bill is written and hashed (WeChat's own bill disagrees); ``bill_tamper`` changes the
+bytes after hashing (a corrupted download).
 """
 
 from __future__ import annotations
@@ -13,14 +19,16 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import gzip
 import itertools
 import json
 import re
 import secrets
 import socket
 import threading
+import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -61,6 +69,9 @@ class WeChatPayStub:
         self.refund_status = "SUCCESS"
         self.balance_fen: int | None = None
         self.url = ""
+        self.bill_edit: Callable[[list[list[str]]], list[list[str]]] | None = None
+        self.bill_tamper: Callable[[bytes], bytes] | None = None
+        self.bill_files: dict[str, bytes] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -118,6 +129,12 @@ class WeChatPayStub:
                 time.sleep(0.5)
             if not self._authorized(method, target, headers, body):
                 status, data = 401, {"code": "SIGN_ERROR", "message": "签名错误"}
+            elif method == "GET" and urlsplit(target).path == "/v3/billdownload/file":  # WeChat signs no file
+                token = parse_qs(urlsplit(target).query).get("token", [""])[0]
+                found = self.bill_files.get(token)
+                if found is None:
+                    return 400, {"Content-Type": "application/json"}, b'{"code":"INVALID_REQUEST","message":"expired"}'
+                return 200, {"Content-Type": "application/octet-stream"}, found
             else:
                 status, data = self._route(method, target, body)
         out = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
@@ -182,6 +199,8 @@ class WeChatPayStub:
             return self._query(order.group(1))
         if order and method == "POST" and order.group(2):
             return self._close(order.group(1), data)
+        if method == "GET" and parts.path == "/v3/bill/tradebill":
+            return self._tradebill(parse_qs(parts.query))
         refund = _REFUND_PATH.match(parts.path)
         if refund and method == "POST" and refund.group(1) is None:
             return self._refund(data)
@@ -281,6 +300,67 @@ class WeChatPayStub:
         order["trade_state"] = "REFUND"
         return 200, answer
 
+    # -- trade bills -------------------------------------------------------------------
+
+    def bill_rows(self, bill_date: str) -> list[list[str]]:
+        """The detail rows (without backticks) of the ALL bill of the Beijing ``bill_date``, by time."""
+        rows: list[tuple[str, list[str]]] = []
+        for reference, order in self.orders.items():
+            paid = order.get("success_time")
+            if paid is None or paid[:10] != bill_date:
+                continue
+            terms, total = order["terms"], order["terms"]["amount"]["total"]
+            rows.append((paid, [
+                _bill_time(paid), terms["appid"], self.mchid, "0", "", order["transaction_id"], reference,
+                terms.get("payer", {}).get("openid", ""), terms["kind"].upper(), "SUCCESS", "OTHERS", "CNY",
+                _yuan(total), "0.00", "0", "0", "0.00", "0.00", "", "", terms["description"], "", _fee(total),
+                "0.60%", _yuan(total), "0.00", ""]))
+        for number, refund in self.refunds.items():
+            if refund["create_time"][:10] != bill_date:
+                continue
+            order = self.orders[refund["out_trade_no"]]
+            terms, amount = order["terms"], refund["amount"]["refund"]
+            rows.append((refund["create_time"], [
+                _bill_time(refund["create_time"]), terms["appid"], self.mchid, "0", "", refund["transaction_id"],
+                refund["out_trade_no"], terms.get("payer", {}).get("openid", ""), terms["kind"].upper(), "REFUND",
+                "OTHERS", "CNY", "0.00", "0.00", refund["refund_id"], number, _yuan(amount), "0.00", "ORIGINAL",
+                refund["status"], terms["description"], "", _fee(-amount), "0.60%", _yuan(terms["amount"]["total"]),
+                _yuan(amount), ""]))
+        return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
+
+    def bill_bytes(self, bill_date: str) -> bytes:
+        """The ALL bill as WeChat writes it: header, backticked rows, summary header and row, CRLF lines."""
+        rows = self.bill_rows(bill_date)
+        if self.bill_edit is not None:
+            rows = self.bill_edit(rows)
+        settled = sum(_cents(row[12]) for row in rows)
+        refunded = sum(_cents(row[16]) for row in rows)
+        fees = sum(_cents(row[22]) for row in rows)
+        ordered = sum(_cents(row[24]) for row in rows)
+        asked = sum(_cents(row[25]) for row in rows)
+        lines = [",".join(BILL_HEADER)] + [",".join("`" + field for field in row) for row in rows]
+        lines.append(",".join(BILL_SUMMARY))
+        lines.append(",".join("`" + field for field in (
+            str(len(rows)), _yuan(settled), _yuan(refunded), "0.00", _yuan(fees), _yuan(ordered), _yuan(asked))))
+        return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+    def _tradebill(self, query: dict[str, list[str]]) -> Answer:
+        bill_date = query.get("bill_date", [""])[0]
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", bill_date) or query.get("bill_type", ["ALL"]) != ["ALL"]:
+            return 400, {"code": "PARAM_ERROR", "message": "bill_date/bill_type"}
+        if not self.bill_rows(bill_date) and self.bill_edit is None:
+            return 400, {"code": "NO_STATEMENT_EXIST", "message": "账单文件不存在"}
+        data = self.bill_bytes(bill_date)
+        digest = hashlib.sha1(data).hexdigest()
+        if query.get("tar_type") == ["GZIP"]:  # the hash stays that of the uncompressed bill
+            data = gzip.compress(data, mtime=0)
+        if self.bill_tamper is not None:
+            data = self.bill_tamper(data)
+        token = secrets.token_urlsafe(24)
+        self.bill_files[token] = data
+        return 200, {"hash_type": "SHA1", "hash_value": digest,
+                     "download_url": f"{self.url}/v3/billdownload/file?token={token}"}
+
     # -- the customer pays; WeChat notifies ---------------------------------------
 
     def pay(self, reference: str) -> tuple[dict[str, str], bytes]:
@@ -308,3 +388,32 @@ class WeChatPayStub:
                          "nonce": nonce},
         }, ensure_ascii=False, separators=(",", ":")).encode()
         return self.signed_headers(body, **signing), body
+
+
+BILL_HEADER = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,"
+               "货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,"
+               "商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注").split(",")
+BILL_SUMMARY = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额".split(",")
+
+
+def _yuan(fen: int) -> str:
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def _cents(text: str) -> int:
+    negative = text.startswith("-")
+    whole, _, part = text.lstrip("-").partition(".")
+    value = int(whole) * 100 + int((part or "0")[:2].ljust(2, "0"))
+    return -value if negative else value
+
+
+def _fee(fen: int) -> str:
+    """WeChat's 0.6% fee, rounded half up to the fen (the stub's rate; the adapter does not read it)."""
+    value = (abs(fen) * 6 + 500) // 1000
+    return _yuan(-value if fen < 0 else value)
+
+
+def _bill_time(rfc3339: str) -> str:
+    """"2026-01-05T10:00:00+08:00" -> "2026-01-05 10:00:00" (Beijing, as the bill writes times)."""
+    return rfc3339[:19].replace("T", " ")

@@ -109,6 +109,7 @@ class PaymentGateway(abc.ABC):
 
         Used by reconciliation (``LedgerService.reconcile``, decision 0034); changes nothing.  Raises
         ``ValidationError`` (``payment.day``, ``time.zone``) for a bad day or zone, and ``PaymentError``
-        with code ``payment.unsupported`` from an adapter that cannot fetch statements (the WeChat Pay
-        and Alipay adapters: the bill download is not built yet).
+        with code ``payment.unsupported`` from an adapter that cannot fetch statements; the WeChat Pay and
+        Alipay adapters download the day's trade bill and add ``payment.statement_hash`` and
+        ``payment.statement_malformed`` (decision 0035).
         """

@@ -16,6 +16,7 @@ permission gets PermissionDenied (audited); the machine's InvalidTransition and 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping, Sequence
 
 from massage_core.domain.access import Actor, Permission
@@ -49,6 +50,17 @@ def _method(raw: str) -> PaymentMethod:
     except ValueError:
         raise ValidationError("payment method must be wechat or alipay", code="payment.method",
                               field="method") from None
+
+
+_OPENID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+def _payer(raw: str | None) -> str | None:
+    """The customer's id at the gateway (WeChat ``openid``) for JSAPI / mini-program payments; never echoed."""
+    if raw is None or (isinstance(raw, str) and _OPENID.fullmatch(raw)):
+        return raw
+    raise ValidationError("payer must be the customer's openid (1-128 letters, digits, _ or -)",
+                          code="payment.payer", field="payer")
 
 
 class OrdersService(OrderIncidents, OrderAlerts):
@@ -119,7 +131,8 @@ class OrdersService(OrderIncidents, OrderAlerts):
     def book(self, actor: Actor, *, service: str, start: dt.datetime, lat: float, lng: float,
              therapist: str | None = None, zone: str = "Asia/Shanghai", tip: int = 0,
              therapist_gender: str | None = None, conditions: Sequence[str] = (), method: str = "wechat",
-             address: str = "", coupon: str | None = None, dispatch: str | None = None) -> OrderView:
+             address: str = "", coupon: str | None = None, dispatch: str | None = None,
+             payer: str | None = None) -> OrderView:
         """Quote, place the order, hold the therapist's time for the payment window, redeem the coupon and open
         the payment.
 
@@ -130,12 +143,14 @@ class OrdersService(OrderIncidents, OrderAlerts):
         the encrypted address); the coupon's redemption (atomic: ``coupon.exhausted`` / ``coupon.limit_reached``
         when a concurrent booking took the last use); then the gateway payment, then the commit: a refusal
         anywhere stores nothing, and a commit that fails closes the payment again.  Returns the ``OrderView``
-        with ``payment`` (the client payload).  Errors: those of ``quote``, plus ValidationError
-        ``payment.method``.
+        with ``payment`` (the client payload).  ``payer``: the customer's WeChat ``openid`` for a JSAPI /
+        mini-program payment (None: the App flow); it goes to the gateway only, never stored or logged.  Errors:
+        those of ``quote``, plus ValidationError ``payment.method``, ``payment.payer``.
         """
         me = self._customer(actor, "orders.book")
         mode = self._mode(therapist, dispatch)
         pay_with = _method(method)
+        payer_id = _payer(payer)
         request = BookingRequest.parse(service_id(service), start, lat, lng, address, zone, tip, therapist_gender,
                                        conditions, coupon)
         now = self._now()
@@ -156,7 +171,7 @@ class OrdersService(OrderIncidents, OrderAlerts):
                 uow.coupons.redeem(priced.quote.coupon_id, me, stored.id, now)
             payload = self._gateway.create_payment(PaymentRequest(
                 stored.id, stored.total, pay_with, priced.service.name[:127].strip() or "massage",
-                expires_at=hold_until))
+                payer=payer_id, expires_at=hold_until))
             try:
                 uow.commit()
             except Exception:

@@ -13,8 +13,9 @@ so the id: an approval is always of exactly the withdrawals its approver saw.
   exceeds ``Policies.batch_two_admin_threshold_fen`` needs approvals by two different accounts (the system's
   do not count, the runner may be one of them), or it is refused (PermissionDenied
   ``payout_batch.approvals``, audited).  It writes ``payouts.run_batch`` and pays each member still approved
-  with the idempotent ``pay``; members already paid or failed are ``skipped`` -- a rerun after a crash
-  resumes and pays nobody twice.
+  with the idempotent ``pay``; members already paid or failed -- before the run, or meanwhile by a
+  concurrent run of the same batch -- are ``skipped``: a rerun after a crash resumes and pays nobody twice, and
+  runs started at once ask the provider once per member, each member reported paid or failed by one run only.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class PayoutBatch:
 
 @frozen
 class BatchLine:
-    """One member of a run: ``paid``, ``failed`` or ``skipped`` (already settled before this run)."""
+    """One member of a run: ``paid``, ``failed`` or ``skipped`` (settled before this run, or by a concurrent one)."""
 
     withdrawal: Withdrawal
     outcome: str
@@ -131,8 +132,9 @@ class PayoutBatches(Service):
     """The batch use cases of the withdrawals service (mixed into ``WithdrawalsService``)."""
 
     @abc.abstractmethod
-    def pay(self, actor: Actor, withdrawal: str) -> Withdrawal:
-        """Pay one approved withdrawal, idempotently (``WithdrawalsService.pay`` is the one used)."""
+    def _settle(self, actor: Actor, withdrawal: str) -> tuple[Withdrawal, bool]:
+        """Pay one approved withdrawal, idempotently, and say whether this call settled it (``WithdrawalsService``
+        implements it; ``pay`` is the public face)."""
 
     def _threshold(self) -> Money:
         return Money(self._deps.policies.batch_two_admin_threshold_fen)
@@ -241,11 +243,12 @@ class PayoutBatches(Service):
             uow.commit()
         lines: list[BatchLine] = []
         for member in members:
-            if member.state is WithdrawalState.APPROVED:
-                settled = self.pay(actor, member.id)
+            settled, by_us = self._settle(actor, member.id) if member.state is WithdrawalState.APPROVED else (
+                member, False)
+            if by_us:
                 line = BatchLine(settled, "paid" if settled.state is WithdrawalState.PAID else "failed")
-            else:
-                line = BatchLine(member, "skipped")
+            else:  # settled before this run, or by a concurrent one
+                line = BatchLine(settled, "skipped")
             lines.append(line)
             if progress is not None:
                 progress(line, len(members))

@@ -143,34 +143,40 @@ class WithdrawalsService(PayoutBatches):
     def pay(self, actor: Actor, withdrawal: str) -> Withdrawal:
         """Pay an approved withdrawal out through the PayoutGateway; return it paid or failed.  Audited.
 
-        Three steps, each safe to repeat: (1) post ``withdrawal_sent`` (hold -> payout clearing, the fee to fee
-        revenue) and commit; (2) ``send`` the net amount -- idempotent by the withdrawal id at the gateway;
-        (3) on success post ``payout_confirmed`` and mark it paid, on failure post ``payout_failed`` (everything
-        back to the therapist's available balance) and mark it failed.  Every entry has a business key, so a
-        rerun after a crash anywhere pays nobody twice and posts nothing twice; a withdrawal already paid or
-        failed is returned unchanged.
+        Two units of work, each safe to repeat: (1) post ``withdrawal_sent`` (hold -> payout clearing, the fee to
+        fee revenue) and commit; (2) under the therapist's withdrawal lock, re-read the withdrawal and, still
+        approved, ``send`` the net amount -- idempotent by the withdrawal id at the gateway -- then on success
+        post ``payout_confirmed`` and mark it paid, on failure post ``payout_failed`` (everything back to the
+        therapist's available balance) and mark it failed, and commit.  Sending under the lock makes concurrent
+        runs ask the provider once: the others wait, then find the withdrawal settled (decision 0040).  Every
+        entry has a business key, so a rerun after a crash anywhere pays nobody twice and posts nothing twice;
+        a withdrawal already paid or failed is returned unchanged.
 
         Raises ValidationError ``invalid_id``, NotFound, Conflict ``withdrawal.state`` (requested or rejected),
-        PermissionDenied without ``money.manage``.
+        PermissionDenied without ``money.manage``; the gateway's errors propagate (nothing settled: rerun).
         """
+        return self._settle(actor, withdrawal)[0]
+
+    def _settle(self, actor: Actor, withdrawal: str) -> tuple[Withdrawal, bool]:
+        """``pay``, also saying whether *this* call settled the withdrawal (False: it was settled already)."""
         target = withdrawal_id(withdrawal)
         self._require(actor, Permission.MONEY_MANAGE, "withdrawals.pay", target)
         now = self._now()
         with self._uow() as uow:
             current = uow.withdrawals.get(target)
             if current.state in SETTLED:
-                return current
+                return current, False
             if current.state is not WithdrawalState.APPROVED:
                 raise Conflict(f"withdrawal {target} is {current.state.value}, not approved", code="withdrawal.state")
             uow.ledger.post(postings.withdrawal_sent(current.id, current.therapist_id, current.amount, current.fee,
                                                      now))
             uow.commit()
-        result = self._payouts.send(current.id, current.therapist_id, current.net)
         with self._uow() as uow:
-            uow.withdrawals.lock_therapist(current.therapist_id)  # concurrent runs settle one after the other
+            uow.withdrawals.lock_therapist(current.therapist_id)  # one sender at a time; the others wait here
             current = uow.withdrawals.get(target)
             if current.state is not WithdrawalState.APPROVED:
-                return current  # a concurrent run settled it first
+                return current, False  # a concurrent run settled it first
+            result = self._payouts.send(current.id, current.therapist_id, current.net)
             if result.paid:
                 confirmed = postings.payout_confirmed(current.id, current.net, now)
                 if confirmed is not None:
@@ -184,4 +190,4 @@ class WithdrawalsService(PayoutBatches):
                            net=str(saved.net.fen), reference=saved.payout_reference or "",
                            reason=saved.reason or "")
             uow.commit()
-            return saved
+            return saved, True

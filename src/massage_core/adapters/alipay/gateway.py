@@ -7,6 +7,7 @@
   ``alipay.trade.close``, ``alipay.trade.refund`` and
   ``alipay.trade.fastpay.refund.query``; every request is signed and every
   response's ``sign`` verified over the exact response JSON text;
+- ``statement`` reads the day's trade bills (``bills``);
 - ``parse_callback`` verifies a notification (``notifications``) and the web
   layer answers Alipay with ``acknowledgement(accepted)``: exactly
   ``success`` only when the notice was accepted.
@@ -26,6 +27,7 @@ from urllib.parse import urlencode
 
 import attrs
 
+from massage_core.adapters.alipay import bills
 from massage_core.adapters.alipay.config import PRODUCTS, AlipayConfig
 from massage_core.adapters.alipay.notifications import NotificationReader, read_notice
 from massage_core.adapters.alipay.client import SUCCESS, AlipayClient
@@ -53,7 +55,6 @@ from massage_core.domain.payments import (
     RefundResult,
     RefundStatus,
     StatementLine,
-    statement_day,
 )
 from massage_core.domain.time import DEFAULT_ZONE
 from massage_core.ports.clock import Clock
@@ -91,8 +92,9 @@ class AlipayGateway(PaymentGateway):
             raise ValidationError("expected an AlipayConfig", code="payment.config")
         self._config = config
         self._clock = clock
-        self._client = AlipayClient(config, clock, transport or UrllibTransport(
-            connect_timeout=config.connect_timeout, read_timeout=config.read_timeout))
+        self._transport = transport or UrllibTransport(connect_timeout=config.connect_timeout,
+                                                       read_timeout=config.read_timeout)
+        self._client = AlipayClient(config, clock, self._transport)
         self._notifications = NotificationReader(config, clock)
         self._opened: dict[str, _Opened] = {}
         self._refunds: dict[str, RefundResult] = {}
@@ -205,12 +207,11 @@ class AlipayGateway(PaymentGateway):
             return result
 
     def statement(self, day: dt.date, zone: str = DEFAULT_ZONE) -> Sequence[StatementLine]:
-        """Not built: the bill download (``alipay.data.dataservice.bill.downloadurl.query`` then the zipped
-        CSV) is not implemented yet, so this raises ``PaymentError`` with code ``payment.unsupported`` (after
-        checking ``day`` and ``zone``) rather than report a statement it did not read (decision 0034)."""
-        statement_day(day, zone)
-        raise PaymentError(f"{type(self).__name__} cannot fetch statements yet (bill download not built)",
-                           code="payment.unsupported")
+        """The trade bills (``alipay.data.dataservice.bill.downloadurl.query``, then the zipped GBK CSV) that
+        cover ``day`` in ``zone``, read into lines (see ``bills``; decision 0035).  Alipay cuts bills by Beijing
+        day, so another zone's day reads two bills.  Raises ``payment.statement_malformed`` for a download that
+        cannot be read, ``payment.unavailable`` for an unverifiable answer."""
+        return bills.statement(self._client, self._transport, self._config.gateway_url, day, zone)
 
     # -- internals ---------------------------------------------------------
 

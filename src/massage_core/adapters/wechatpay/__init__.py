@@ -8,7 +8,8 @@ codes to the port's.  See docs/decisions/0026-wechat-pay.md.
 Modules: ``config`` (merchant settings and keys), ``signing`` (RSA
 SHA256withRSA and AEAD_AES_256_GCM), ``transport`` (HTTP over http.client),
 ``client`` (signed calls, verified answers), ``wire`` (WeChat JSON <-> domain
-values), ``callbacks`` (notification verification) and ``gateway``.
+values), ``callbacks`` (notification verification), ``bills`` (trade bills for reconciliation, decision 35)
+and ``gateway``.
 """
 
 from __future__ import annotations

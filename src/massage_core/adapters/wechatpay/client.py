@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from massage_core.adapters.wechatpay.config import WeChatPayConfig
 from massage_core.adapters.wechatpay.signing import (
@@ -98,15 +98,7 @@ class ApiClient:
         """(status, JSON answer or None for an empty body) of a 2xx answer; WeChatPayRefused for 4xx."""
         target = path + (f"?{urlencode(dict(query))}" if query else "")
         body = b"" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        stamp = int(self._clock.now().timestamp())
-        nonce = new_nonce()
-        signature = sign(self._private_key, request_message(method, target, stamp, nonce, body))
-        headers = {
-            "Authorization": authorization(self._config.mchid, self._config.merchant_serial_no, nonce, stamp,
-                                           signature),
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        }
+        headers = self._signed_headers(method, target, body)
         if payload is not None:
             headers["Content-Type"] = "application/json"
         answer = self._transport.send(method, self._config.base_url.rstrip("/") + target, headers, body,
@@ -125,6 +117,34 @@ class ApiClient:
             message = data.get("message")
             raise WeChatPayRefused(answer.status, data["code"], message if isinstance(message, str) else "")
         raise unavailable(f"unexpected HTTP {answer.status}")
+
+    def download(self, url: str, max_bytes: int) -> bytes:
+        """The body of a signed ``GET url`` (a bill's ``download_url``), at most ``max_bytes``.
+
+        WeChat does not sign these answers (the caller checks the hash it signed in the bill answer instead).
+        The URL must be on the configured API host, so our Authorization never goes anywhere else.  Anything
+        but a 200 answer is ``payment.unavailable`` (an expired link: apply again).
+        """
+        parts, base = urlsplit(url), urlsplit(self._config.base_url)
+        if (parts.scheme, parts.hostname, parts.port) != (base.scheme, base.hostname, base.port) or parts.fragment:
+            raise unavailable("download_url is not on the configured WeChat Pay host")
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = self._signed_headers("GET", target, b"")
+        answer = self._transport.send("GET", url, headers, b"", self._config.timeout_seconds, max_bytes=max_bytes)
+        if answer.status != 200:
+            raise unavailable(f"HTTP {answer.status} for a download")
+        return answer.body
+
+    def _signed_headers(self, method: str, target: str, body: bytes) -> dict[str, str]:
+        stamp = int(self._clock.now().timestamp())
+        nonce = new_nonce()
+        signature = sign(self._private_key, request_message(method, target, stamp, nonce, body))
+        return {
+            "Authorization": authorization(self._config.mchid, self._config.merchant_serial_no, nonce, stamp,
+                                           signature),
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
 
     def _verify(self, answer: HttpResponse) -> None:
         headers = answer.headers

@@ -12,6 +12,7 @@
 - ``close``: ``POST /v3/pay/transactions/out-trade-no/{no}/close``, then a query.
 - ``refund``: ``POST /v3/refund/domestic/refunds`` keyed by ``out_refund_no``.
 - ``parse_callback``: see ``callbacks``.
+- ``statement``: the day's trade bills; see ``bills``.
 
 WeChat reports neither an order's refunded total nor a list of its refunds,
 so the adapter keeps a *refund book* (in memory, per gateway object) of the
@@ -29,7 +30,7 @@ from collections.abc import Mapping, Sequence
 
 from attrs import frozen
 
-from massage_core.adapters.wechatpay import wire
+from massage_core.adapters.wechatpay import bills, wire
 from massage_core.adapters.wechatpay.callbacks import CallbackVerifier
 from massage_core.adapters.wechatpay.client import ApiClient, WeChatPayRefused, path_segment
 from massage_core.adapters.wechatpay.config import WeChatPayConfig
@@ -48,7 +49,6 @@ from massage_core.domain.payments import (
     RefundResult,
     RefundStatus,
     StatementLine,
-    statement_day,
 )
 from massage_core.domain.time import DEFAULT_ZONE
 from massage_core.ports.clock import Clock
@@ -200,12 +200,11 @@ class WeChatPayGateway(PaymentGateway):
         return record
 
     def statement(self, day: dt.date, zone: str = DEFAULT_ZONE) -> Sequence[StatementLine]:
-        """Not built: the trade bill download (``GET /v3/bill/tradebill`` then its ``download_url``) is not
-        implemented yet, so this raises ``PaymentError`` with code ``payment.unsupported`` (after checking
-        ``day`` and ``zone``) rather than report a statement it did not read (decision 0034)."""
-        statement_day(day, zone)
-        raise PaymentError(f"{type(self).__name__} cannot fetch statements yet (bill download not built)",
-                           code="payment.unsupported")
+        """The trade bills (``GET /v3/bill/tradebill``, then its ``download_url``) that cover ``day`` in ``zone``,
+        hash-checked and read into lines (see ``bills``; decision 0035).  WeChat cuts bills by Beijing day, so
+        another zone's day reads two bills.  Raises ``payment.statement_hash`` / ``payment.statement_malformed``
+        for a bill that cannot be trusted or read, ``payment.mismatch`` for another merchant's bill."""
+        return bills.statement(self._client, self._config.mchid, day, zone)
 
     # -- internals ---------------------------------------------------------
 

@@ -42,8 +42,10 @@ class HttpResponse:
 class HttpTransport(Protocol):
     """Sends one HTTP request to an absolute URL and returns the answer, whatever its status."""
 
-    def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeout: float) -> HttpResponse:
-        """Raise PaymentError ``payment.unavailable`` when no complete answer arrives."""
+    def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeout: float, *,
+             max_bytes: int = MAX_ANSWER_BYTES) -> HttpResponse:
+        """Raise PaymentError ``payment.unavailable`` when no complete answer of at most ``max_bytes`` arrives
+        (the adapter raises ``max_bytes`` only to download bills)."""
         ...
 
 
@@ -53,7 +55,8 @@ class StdlibTransport:
     def __init__(self, context: ssl.SSLContext | None = None) -> None:
         self._context = context or ssl.create_default_context()
 
-    def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeout: float) -> HttpResponse:
+    def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeout: float, *,
+             max_bytes: int = MAX_ANSWER_BYTES) -> HttpResponse:
         parts = urlsplit(url)
         host = parts.hostname or ""
         target = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -65,8 +68,8 @@ class StdlibTransport:
         try:
             connection.request(method, target, body=body if body else None, headers=dict(headers))
             answer = connection.getresponse()
-            data = answer.read(MAX_ANSWER_BYTES + 1)
-            if len(data) > MAX_ANSWER_BYTES:
+            data = answer.read(max_bytes + 1)
+            if len(data) > max_bytes:
                 raise unavailable("answer too large")
             return HttpResponse(status=answer.status, headers=dict(answer.getheaders()), body=data)
         except (OSError, http.client.HTTPException) as exc:  # timeouts, refused, reset, TLS, bad status line
