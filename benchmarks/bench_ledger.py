@@ -4,11 +4,14 @@ raw-driver script doing the same work in the same run.
 Posting: ``--postings`` (default 3,000) postings, one unit of work (one transaction) each, through
 ``uow.ledger.post``: half "captured" entries (2 lines: gateway clearing / customer prepayments), half
 "completed" splits (3 lines: prepayments / one of 1,000 therapists' payable accounts / commission).  The raw
-script sends the library's statements with the driver alone: (SQLite ``BEGIN IMMEDIATE``) the key look-up,
-``SAVEPOINT``, the id (SQLite ``max(id)``, plus one; PostgreSQL ``nextval``), the lines (one executemany), the entry
-row, the balance upserts (one executemany, ``ON CONFLICT ... DO UPDATE SET balance_fen = balance_fen +
-excluded.balance_fen``), ``RELEASE``, ``COMMIT``.  Library and raw alternate in rounds on two databases with
-the same schema (triggers included), so both see the same machine load.
+script sends the library's statements with the driver alone.  SQLite: ``BEGIN IMMEDIATE``, the key look-up
+carrying the next id (``max(id) + 1``), ``SAVEPOINT``, one multi-row INSERT of the lines, the entry row, one
+multi-row balance upsert (``ON CONFLICT ... DO UPDATE SET balance_fen = balance_fen + excluded.balance_fen``),
+``RELEASE``, ``COMMIT``.  PostgreSQL (``repositories/ledger_pg.py``): the key's ``pg_advisory_xact_lock``, then
+the one statement whose data-modifying CTEs claim ``nextval`` when the key is free and write the lines, the
+entry row and the balance upserts, then ``COMMIT`` (psycopg sends ``BEGIN`` itself).  Library and raw
+alternate in rounds on two databases with the same schema (triggers included), so both see the same machine
+load.
 
 Verify: ``--entries`` (default 1,000,000) entries of the same two shapes (2.5 lines each on average) are
 generated straight into the tables (SQLite: executemany inside one transaction, every trigger firing;
@@ -114,39 +117,74 @@ class RawPoster:
 
     def __init__(self, conn: Any, postgres: bool) -> None:
         self.conn, self.postgres = conn, postgres
-        p = "%s" if postgres else "?"
-        self.by_key = f"SELECT id, at, memo FROM ledger_entries WHERE key = {p}"
-        self.next_id = ("SELECT nextval('ledger_entries_id_seq')" if postgres
-                        else "SELECT max(id) FROM ledger_entries")
-        self.lines = f"INSERT INTO ledger_lines (entry_id, position, account, side, amount_fen) VALUES ({p}, {p}, {p}, {p}, {p})"
-        self.entry = f"INSERT INTO ledger_entries (id, key, at, memo, currency) VALUES ({p}, {p}, {p}, {p}, {p})"
-        self.upsert = (f"INSERT INTO ledger_balances (account, balance_fen, updated_at) VALUES ({p}, {p}, {p}) "
-                       "ON CONFLICT (account) DO UPDATE SET balance_fen = ledger_balances.balance_fen + "
-                       "excluded.balance_fen, updated_at = excluded.updated_at")
+        # SQLite: the key look-up carrying the next id; in a savepoint, the lines, the entry, the balances.
+        self.claim = ("SELECT (SELECT coalesce(max(id), 0) + 1 FROM ledger_entries) AS next_id, e.id, e.at, e.memo "
+                      "FROM (SELECT 1 AS one) AS one LEFT OUTER JOIN ledger_entries e ON e.key = ?")
+        self.entry = "INSERT INTO ledger_entries (id, key, at, memo, currency) VALUES (?, ?, ?, ?, ?)"
+        self.upsert_tail = ("ON CONFLICT (account) DO UPDATE SET balance_fen = ledger_balances.balance_fen + "
+                            "excluded.balance_fen, updated_at = excluded.updated_at")
+        # PostgreSQL: the key's advisory lock, then one statement (ledger_pg's, with psycopg's casts).
+        self.lock = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+        self.pg_post = (
+            "WITH claimed AS (SELECT nextval('ledger_entries_id_seq') AS id WHERE NOT (EXISTS "
+            "(SELECT * FROM ledger_entries WHERE ledger_entries.key = %(key)s::VARCHAR))), "
+            "written AS (INSERT INTO ledger_lines (entry_id, position, account, side, amount_fen) "
+            "SELECT claimed.id, v.position, v.account, v.side, v.amount_fen FROM claimed JOIN "
+            "unnest(%(positions)s::SMALLINT[], %(accounts)s::VARCHAR(80)[], %(sides)s::VARCHAR(6)[], "
+            "%(amounts)s::BIGINT[]) AS v(position, account, side, amount_fen) ON true "
+            "RETURNING ledger_lines.entry_id), "
+            "entry AS (INSERT INTO ledger_entries (id, key, at, memo, currency) SELECT max(written.entry_id), "
+            "%(key)s::VARCHAR, %(at)s::TIMESTAMP WITH TIME ZONE, %(memo)s::VARCHAR, %(currency)s::VARCHAR FROM written "
+            "HAVING count(*) > 0 RETURNING ledger_entries.id), "
+            "balanced AS (INSERT INTO ledger_balances (account, balance_fen, updated_at) "
+            "SELECT d.account, d.delta, %(at)s::TIMESTAMP WITH TIME ZONE FROM unnest(%(codes)s::VARCHAR(80)[], "
+            "%(deltas)s::BIGINT[]) AS d(account, delta) WHERE EXISTS (SELECT entry.id FROM entry) ORDER BY d.account "
+            f"{self.upsert_tail}) "
+            "SELECT (SELECT entry.id FROM entry) AS posted, ledger_entries.id, ledger_entries.at, ledger_entries.memo "
+            "FROM (SELECT 1 AS one) AS one LEFT OUTER JOIN ledger_entries ON ledger_entries.key = %(key)s::VARCHAR")
+
+    def lines_sql(self, rows: int) -> str:
+        return "INSERT INTO ledger_lines (entry_id, position, account, side, amount_fen) VALUES " + ", ".join(
+            ["(?, ?, ?, ?, ?)"] * rows)
+
+    def upsert_sql(self, rows: int) -> str:
+        return ("INSERT INTO ledger_balances (account, balance_fen, updated_at) VALUES "
+                + ", ".join(["(?, ?, ?)"] * rows) + " " + self.upsert_tail)
 
     def post(self, prefix: str, numbers: range) -> None:
-        conn, postgres = self.conn, self.postgres
+        if self.postgres:
+            self.post_pg(prefix, numbers)
+            return
+        cursor = self.conn.cursor()
+        for n in numbers:
+            lines, key = shape(n), f"{prefix}:{n}"
+            stamp = _to_text(AT.add(seconds=n))
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(self.claim, (key,))
+            entry_id = cursor.fetchall()[0][0]
+            cursor.execute("SAVEPOINT g")
+            cursor.execute(self.lines_sql(len(lines)),
+                           [v for i, (a, s, f) in enumerate(lines) for v in (entry_id, i, a, s, f)])
+            cursor.execute(self.entry, (entry_id, key, stamp, "", "CNY"))
+            deltas = effects(lines)
+            cursor.execute(self.upsert_sql(len(deltas)), [v for a, d in deltas for v in (a, d, stamp)])
+            cursor.execute("RELEASE g")
+            cursor.execute("COMMIT")
+
+    def post_pg(self, prefix: str, numbers: range) -> None:
+        conn = self.conn
         cursor = conn.cursor()
         for n in numbers:
-            lines = shape(n)
-            at = AT.add(seconds=n)
-            stamp = at if postgres else _to_text(at)
-            if not postgres:
-                cursor.execute("BEGIN IMMEDIATE")
-            cursor.execute(self.by_key, (f"{prefix}:{n}",))
-            cursor.fetchall()
-            cursor.execute("SAVEPOINT g")
-            cursor.execute(self.next_id)
-            entry_id = cursor.fetchone()[0]
-            entry_id = 1 if entry_id is None else entry_id + (0 if postgres else 1)
-            cursor.executemany(self.lines, [(entry_id, i, a, s, f) for i, (a, s, f) in enumerate(lines)])
-            cursor.execute(self.entry, (entry_id, f"{prefix}:{n}", stamp, "", "CNY"))
-            cursor.executemany(self.upsert, [(a, d, stamp) for a, d in effects(lines)])
-            cursor.execute("RELEASE g")
-            if postgres:
-                conn.commit()
-            else:
-                cursor.execute("COMMIT")
+            lines, key, at = shape(n), f"{prefix}:{n}", AT.add(seconds=n)
+            deltas = effects(lines)
+            cursor.execute(self.lock, (f"ledger:{key}",))
+            cursor.execute(self.pg_post, {
+                "key": key, "at": at, "memo": "", "currency": "CNY", "positions": list(range(len(lines))),
+                "accounts": [a for a, _, _ in lines], "sides": [s for _, s, _ in lines],
+                "amounts": [f for _, _, f in lines], "codes": [a for a, _ in deltas], "deltas": [d for _, d in deltas]})
+            posted = cursor.fetchone()[0]
+            assert posted is not None
+            conn.commit()
 
 
 def alternate(count: int, rounds: int, library: Callable[[str, range], None],

@@ -25,11 +25,17 @@ runs the statements the library runs (the statement counts printed for both show
 * pay: read the order and its timeline (SQLite: two SELECTs; PostgreSQL: one SELECT with the steps aggregated
   into arrays, as the library, so both come from one snapshot); read the therapist's live reservations
   overlapping the visit; UPDATE the reservation (confirmed; version-checked); UPDATE the order (every column but
-  the id and the encrypted address; version-checked); INSERT the timeline row; ``COMMIT``.
+  the id and the encrypted address; version-checked); INSERT the timeline row; post the capture to the
+  ledger (below); ``COMMIT``.
 * accept, depart, arrive, start: read the order and its timeline; UPDATE the order; INSERT the timeline row;
   ``COMMIT``.
 * finish: as accept, with the live-reservation read and its release (UPDATE) before the order's UPDATE.
-* complete: as accept, with the live-reservation read (it finds nothing: finish released it).
+* complete: as accept, with the live-reservation read (it finds nothing: finish released it), then post the
+  completion split to the ledger.
+* a ledger posting (the template order's entry -- its memo, currency and lines -- under this order's key, as
+  ``bench_ledger.RawPoster`` sends it): SQLite the key look-up carrying the next id, ``SAVEPOINT``, one
+  multi-row INSERT of the lines, the entry row, one multi-row balance upsert, ``RELEASE``; PostgreSQL the key's
+  ``pg_advisory_xact_lock`` and the one statement of ``repositories/ledger_pg.py``.
 
 What the raw script leaves out is the library's own work: no domain objects, state machine, permission checks
 or events; no encryption or decryption (the pay step's encrypted note and the address token are copied from
@@ -40,6 +46,12 @@ the printed ratio is raw lifecycles/s over library lifecycles/s over all rounds,
 per-round ratios beside it.  Statements are counted in a separate untimed pass (SQLite: every statement the
 driver runs, from its trace callback; PostgreSQL: every statement SQLAlchemy or the script sends, plus the
 ``BEGIN`` and ``COMMIT`` psycopg sends for each transaction).
+
+``--posting-share`` measures issue 5's budget instead ("posting must add at most 15% to an order transition"):
+the library's lifecycles alone, with ``SqlLedgerRepository.post`` timed inside them (the pay callback posts the
+capture, the completion posts the split); it prints the time per posting and the postings' share of the rest of
+the lifecycle's time, per round and over all rounds, on both databases.  The share leaves out the services'
+work building the entries and the deferred triggers at commit.
 """
 
 from __future__ import annotations
@@ -52,6 +64,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +75,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from massage_core.adapters.crypto.keyring import KeyRing  # noqa: E402
 from throwaway_postgres import throwaway_postgres  # noqa: E402
+from bench_ledger import RawPoster, effects  # noqa: E402
 from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher  # noqa: E402
 from massage_core.adapters.memory.clock import FixedClock  # noqa: E402
 from massage_core.adapters.memory.payments import SandboxPaymentGateway  # noqa: E402
 from massage_core.adapters.sql.migrate import upgrade  # noqa: E402
+from massage_core.adapters.sql.repositories.ledger import SqlLedgerRepository  # noqa: E402
 from massage_core.adapters.sql.repositories.reservations import therapist_lock_key  # noqa: E402
 from massage_core.bootstrap import Platform  # noqa: E402
 from massage_core.domain.access import Actor, Role  # noqa: E402
@@ -141,7 +156,7 @@ def seeded(url: str, sqlite_normal: bool, on_connect: Callable[[Any], None] | No
 class RawScript:
     """The raw driver's side: SQL texts in the driver's parameter style, the template rows, one lifecycle."""
 
-    def __init__(self, execute: Callable[[str, tuple[Any, ...]], list[Any]], begin: Callable[[], None],
+    def __init__(self, execute: Callable[[str, Any], list[Any]], begin: Callable[[], None],
                  commit: Callable[[], None], postgres: bool, instant: Callable[[dt.datetime], Any], ids: dict[str, str],
                  templates: dict[str, Any]) -> None:
         self.execute, self.begin, self.commit = execute, begin, commit
@@ -154,6 +169,7 @@ class RawScript:
         self.step_columns = list(steps[0])
         self.hold_columns = list(hold)
         self.order, self.steps, self.hold = order, steps, hold
+        self.entries, self.ledger = templates["entries"], RawPoster(None, postgres)  # the posting statements
 
         def marks(count: int) -> str:
             return ", ".join([p] * count)
@@ -201,6 +217,25 @@ class RawScript:
         self.lock_key = therapist_lock_key(ids["therapist"])
         self.false: Any = False if postgres else 0
         self.true: Any = True if postgres else 1
+
+    def post(self, event: str, oid: str, now: Any) -> None:
+        """The ledger posting of ``event`` (the template order's entry under this order's key)."""
+        x, sql = self.execute, self.ledger
+        memo, currency, lines = self.entries[event]
+        key, deltas = f"order:{oid}:{event}", effects(lines)
+        if self.postgres:
+            x(sql.lock, (f"ledger:{key}",))
+            x(sql.pg_post, {
+                "key": key, "at": now, "memo": memo, "currency": currency, "positions": list(range(len(lines))),
+                "accounts": [a for a, _, _ in lines], "sides": [s for _, s, _ in lines],
+                "amounts": [f for _, _, f in lines], "codes": [a for a, _ in deltas], "deltas": [d for _, d in deltas]})
+            return
+        [(entry_id, *_)] = x(sql.claim, (key,))
+        x("SAVEPOINT post", ())
+        x(sql.lines_sql(len(lines)), tuple(v for n, (a, s, f) in enumerate(lines) for v in (entry_id, n, a, s, f)))
+        x(sql.entry, (entry_id, key, now, memo, currency))
+        x(sql.upsert_sql(len(deltas)), tuple(v for a, d in deltas for v in (a, d, now)))
+        x("RELEASE post", ())
 
     def lifecycle(self, i: int, start: dt.datetime) -> None:
         x, t = self.execute, self.instant
@@ -253,6 +288,7 @@ class RawScript:
         live()
         x(self.confirm, (None, None, 2, rid, 1))
         save(1, paid_fen=self.order["paid_fen"])
+        self.post("captured", oid, now)
         self.commit()
         for position in (2, 3, 4, 5):  # accept, depart, arrive, start
             get()
@@ -268,6 +304,7 @@ class RawScript:
         get()
         live()
         save(7)
+        self.post("completed", oid, now)
         self.commit()
 
 
@@ -297,7 +334,14 @@ def templates(execute: Callable[[str, tuple[Any, ...]], Any], p: str) -> tuple[d
                                              "complete"], steps
     ids = {"therapist": order["therapist_id"], "customer": order["customer_id"], "service": order["service_id"],
            "category": service["category_id"]}
-    return ids, {"order": order, "steps": steps, "reservation": hold}
+    entries = {}
+    for kind in ("captured", "completed"):
+        [head] = rows(f"SELECT id, memo, currency FROM ledger_entries WHERE key = {p}", f"order:{order['id']}:{kind}")
+        lines = rows(f"SELECT account, side, amount_fen FROM ledger_lines WHERE entry_id = {p} ORDER BY position",
+                     head["id"])
+        entries[kind] = (head["memo"], head["currency"], [(ln["account"], ln["side"], ln["amount_fen"])
+                                                           for ln in lines])
+    return ids, {"order": order, "steps": steps, "reservation": hold, "entries": entries}
 
 
 # -- running and reporting -----------------------------------------------------------------------------------------
@@ -451,11 +495,80 @@ def bench_postgres(count: int, rounds: int) -> None:
         report(count, rounds, lib_rate, raw_rate, ratios, lib_statements, raw_statements, "psycopg", 2.0)
 
 
+# -- the posting share -----------------------------------------------------------------------------------------
+
+
+class PostingClock:
+    """Time spent in ``SqlLedgerRepository.post`` while ``timing()`` is open (the method is wrapped meanwhile)."""
+
+    def __init__(self) -> None:
+        self.seconds, self.calls = 0.0, 0
+
+    @contextmanager
+    def timing(self) -> Iterator[None]:
+        original = SqlLedgerRepository.post
+
+        def timed(repository: SqlLedgerRepository, entry: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return original(repository, entry)
+            finally:
+                self.seconds += time.perf_counter() - began
+                self.calls += 1
+
+        SqlLedgerRepository.post = timed  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            SqlLedgerRepository.post = original  # type: ignore[method-assign]
+
+
+def posting_share(label: str, url: str, count: int, rounds: int, sqlite_normal: bool) -> None:
+    upgrade(url)
+    platform, run = seeded(url, sqlite_normal=sqlite_normal)
+    try:
+        run(starts(2, FIRST_DAY.subtract(days=2)))  # warm: compiled statements, pooled connection, balance rows
+        visits = starts(count)
+        size = -(-count // rounds)
+        total = posted = 0.0
+        calls, shares = 0, []
+        print(f"posting share, {label}: {count} lifecycles in {rounds} rounds")
+        for first in range(0, count, size):
+            clock = PostingClock()
+            with clock.timing():
+                began = time.perf_counter()
+                run(visits[first:first + size])
+                elapsed = time.perf_counter() - began
+            total, posted, calls = total + elapsed, posted + clock.seconds, calls + clock.calls
+            shares.append(clock.seconds / (elapsed - clock.seconds))
+        done = len(visits)
+        print(f"  {calls / done:.0f} postings per lifecycle, {posted / calls * 1000:.3f} ms per posting; lifecycle "
+              f"{total / done * 1000:.2f} ms, of which posting {posted / done * 1000:.2f} ms")
+        print(f"  posting / rest of the lifecycle: {posted / (total - posted):.1%} (rounds: "
+              f"{', '.join(f'{share:.1%}' for share in shares)}; target <= 15%)")
+    finally:
+        platform.close()
+
+
+def bench_posting_share(count: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        posting_share("SQLite file (WAL, synchronous=NORMAL)", f"sqlite:///{Path(tmp) / 'share.db'}", count, rounds,
+                      sqlite_normal=True)
+    with throwaway_postgres("posting share", ("share",)) as server:
+        if server is not None:
+            posting_share("PostgreSQL 127.0.0.1", server.url("share"), count, rounds, sqlite_normal=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lifecycles", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=6, help="alternating library / raw rounds (default 6)")
+    parser.add_argument("--posting-share", action="store_true",
+                        help="time the ledger postings inside the library's lifecycles instead (issue 5)")
     args = parser.parse_args()
+    if args.posting_share:
+        bench_posting_share(args.lifecycles, args.rounds)
+        return
     bench_sqlite(args.lifecycles, args.rounds)
     bench_postgres(args.lifecycles, args.rounds)
 

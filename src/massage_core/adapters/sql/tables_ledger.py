@@ -10,7 +10,7 @@ the lines first and the entry row last, and a line whose entry never arrives fai
 
 ``ledger_balances``: one row per account ever posted to -- its balance in fen (normal sense) and when it last
 changed.  The only mutable table: each posting adds its deltas by upsert (SQLite: one multi-row statement;
-PostgreSQL: one per account).
+PostgreSQL: part of the one statement that posts the entry, decision 0029).
 
 The balance rule and immutability are enforced by the database as well (``trigger_statements``), so raw SQL
 below the repository cannot store an unbalanced entry, change or delete an entry or a line, or add a line to

@@ -16,14 +16,10 @@
 Six statements for a new posting whatever its number of lines (it was 7 + 2 per line or account); a
 replay sends two reads.
 
-On PostgreSQL (``_post_pg``): the key look-up; inside a savepoint ``nextval`` of the table's sequence, the
-lines, the entry row and one upsert per account in account-code order (so concurrent postings take the
-balance row locks in one order and cannot deadlock each other).  The lines and the upserts go to
-``executemany``, which psycopg pipelines (one round trip each), so the multi-row statements and folding
-``nextval`` into the look-up, tried, saved nothing there (the posting benchmark ran ~5% slower).  Two
-units posting the same key at once both pass the look-up; the second's entry insert waits for the first's
-unique-index entry and fails once the first commits.  The savepoint is rolled back and the stored entry is
-read again (READ COMMITTED sees the winner): "already posted" or ``ledger.key_reused``.
+On PostgreSQL (``ledger_pg``): two round trips and no savepoint -- an advisory lock on the key (units posting
+one key queue there), then one statement with data-modifying CTEs that claims the next id when the key is free
+and writes the lines, the entry row and the balance upserts (account-code order), or returns the stored
+entry's columns; a replay then reads the stored lines and compares them, as on SQLite.
 
 The hot statements are module-level constructs run through ``Prepared`` (decision 0028), the SQLite
 multi-row ones built at import for up to eight rows (larger ones on first use).
@@ -35,13 +31,13 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, bindparam, case, func, literal, literal_column, select, union_all
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite as sq
 from sqlalchemy.engine import Connection
 
 from massage_core.adapters.sql.prepared import Prepared
 from massage_core.adapters.sql.repositories._guard import guarded
-from massage_core.adapters.sql.tables_ledger import PG_ENTRY_SEQUENCE, ledger_balances, ledger_entries, ledger_lines
+from massage_core.adapters.sql.repositories.ledger_pg import post_pg
+from massage_core.adapters.sql.tables_ledger import ledger_balances, ledger_entries, ledger_lines
 from massage_core.domain.errors import Conflict
 from massage_core.domain.ledger import Book, JournalEntry, JournalLine, LedgerAccount, Side
 from massage_core.domain.money import Money
@@ -69,12 +65,6 @@ def _claim(next_id: Any) -> Prepared:
 
 
 _CLAIM = _claim(select(func.coalesce(func.max(_e.c.id), 0) + 1).scalar_subquery())  # SQLite
-_NEXT_PG = select(func.nextval(literal_column(f"'{PG_ENTRY_SEQUENCE}'"), type_=BigInteger()))
-_INSERT_LINE_PG = Prepared(_l.insert())  # run with several rows: psycopg pipelines them (one round trip)
-_PG_UPSERT = pg.insert(_b)
-_UPSERT_ONE_PG = Prepared(_PG_UPSERT.on_conflict_do_update(
-    index_elements=[_b.c.account], set_={"balance_fen": _b.c.balance_fen + _PG_UPSERT.excluded.balance_fen,
-                                         "updated_at": _PG_UPSERT.excluded.updated_at}))
 _INSERT_ENTRY = Prepared(_e.insert())
 _BALANCE = Prepared(select(_b.c.balance_fen).where(_b.c.account == bindparam("p_account")))
 _LINE_COLUMNS = ("position", "account", "side", "amount_fen")
@@ -193,29 +183,11 @@ class SqlLedgerRepository(LedgerRepository):
         return PostResult(entry, posted=True)
 
     def _post_pg(self, entry: JournalEntry) -> PostResult:
-        stored = self._stored(entry.key)
-        if stored is not None:
-            return self._replayed(stored, entry)
-        conn = self._conn
-        try:
-            with guarded(conn, duplicate=_TAKEN):
-                entry_id = int(conn.execute(_NEXT_PG).scalar_one())
-                _INSERT_LINE_PG.run_many(conn, [
-                    {"entry_id": entry_id, "position": n, "account": line.account.code, "side": line.side.value,
-                     "amount_fen": line.amount.fen} for n, line in enumerate(entry.lines)])
-                _INSERT_ENTRY.run(conn, {"id": entry_id, "key": entry.key, "at": entry.at, "memo": entry.memo,
-                                         "currency": entry.lines[0].amount.currency})
-                effects = sorted((account.code, delta) for account, delta in entry.effects().items())
-                _UPSERT_ONE_PG.run_many(conn, [
-                    {"account": code, "balance_fen": delta, "updated_at": entry.at} for code, delta in effects])
-        except Conflict as refused:
-            if refused.code != _TAKEN:
-                raise
-            winner = self._stored(entry.key)
-            if winner is None:  # pragma: no cover - the unique key refused, so an entry holds it
-                raise
-            return self._replayed(winner, entry)
-        return PostResult(entry, posted=True)
+        posted, stored = post_pg(self._conn, entry)
+        if posted:
+            return PostResult(entry, posted=True)
+        stored_id, at, memo = stored
+        return self._replayed(_entry(entry.key, at, memo, _LINES_OF.rows(self._conn, {"p_id": stored_id})), entry)
 
     # -- reads --------------------------------------------------------------------------------------------
 
