@@ -126,12 +126,14 @@ def _dispatch_story(platform: Platform, customer: Actor, therapist: Actor, servi
 
 def _payday(platform: Platform, therapist: Actor, admin: Actor, clock: ShiftedClock,
             say: Callable[[str, str], None]) -> None:
-    """Eight days later the completed visit settles; Chen Jing withdraws what is available and is paid."""
+    """Eight days later the completed visit and the late cancellation's compensation settle; Chen Jing withdraws
+    what is available and is paid."""
     clock.jump_to(clock.now() + dt.timedelta(days=8))
     try:
         report = platform.jobs.run_due(Actor.system())
         money = platform.earnings.summary(therapist)
-        say("earnings", f"8 days later the timers settle {report.settle.fired} completed order(s): Chen Jing has "
+        say("earnings", f"8 days later the timers settle {report.settle.fired} order(s) (the visit and the cancellation's "
+            f"compensation): Chen Jing has "
             f"{money.available} available, {money.pending} pending")
         if money.available.fen >= platform.deps.policies.withdrawals.min_amount.fen:
             asked = platform.withdrawals.request(therapist, money.available)

@@ -77,6 +77,17 @@ def _register() -> None:
     from massage_cli import commands_payouts
 
     cli.add_command(commands_payouts.payouts)
+    from massage_cli import commands_quality, commands_sanctions
+
+    cli.add_command(commands_sanctions.penalties)
+    commands_therapists.therapists.add_command(commands_quality.rank)
+    from massage_cli import commands_reviews
+
+    cli.add_command(commands_reviews.reviews)
+    from massage_cli import commands_complaints, commands_feedback
+
+    cli.add_command(commands_complaints.complaints)
+    cli.add_command(commands_feedback.feedback)
 
 
 _register()

@@ -49,6 +49,11 @@ from massage_core.services.media import MediaService
 from massage_core.services.orders import OrdersService
 from massage_core.services.therapists import TherapistsService
 from massage_core.services.withdrawals import WithdrawalsService
+from massage_core.services.quality import QualityService
+from massage_core.services.sanctions import SanctionsService
+from massage_core.services.complaints import ComplaintsService
+from massage_core.services.feedback import FeedbackService
+from massage_core.services.reviews import ReviewsService
 
 DEFAULT_URL = "sqlite:///massage.db"
 DEFAULT_MEDIA_DIR = "massage-media"
@@ -69,7 +74,13 @@ class Platform:
     ``invoices`` (invoice requests for paid orders; finance issues and voids them through
     ``invoice_issuer``, the deterministic sandbox unless one is given),
     ``withdrawals`` (therapists' withdrawal requests; finance approves or rejects them and pays them out
-    through ``payout_gateway``, the deterministic sandbox unless one is given).
+    through ``payout_gateway``, the deterministic sandbox unless one is given),
+    ``reviews`` (customers' double-blind reviews, therapists' replies and private ratings of customers,
+    moderation, Bayesian ratings fed to search),
+    ``complaints`` (customers' complaints about orders, therapists' answers, mediation with refund or penalty
+    outcomes), ``feedback`` (feedback and suggestions to the platform, with admins' replies),
+    ``sanctions`` (deductions, warnings and suspensions of therapists, with one appeal decided by another admin),
+    ``quality`` (therapists' quality scores and the rankings per city and service).
     """
 
     def __init__(self, deps: Dependencies, *, engine: Any = None, invoice_issuer: InvoiceIssuer | None = None,
@@ -95,6 +106,11 @@ class Platform:
         self.ledger = LedgerService(deps)
         self.earnings = EarningsService(deps)
         self.withdrawals = WithdrawalsService(deps, self.payout_gateway)
+        self.sanctions = SanctionsService(deps)
+        self.quality = QualityService(deps)
+        self.complaints = ComplaintsService(deps)
+        self.feedback = FeedbackService(deps)
+        self.reviews = ReviewsService(deps)
 
     @classmethod
     def in_memory(

@@ -115,8 +115,8 @@ def test_demo_on_a_missing_database_then_again(env: dict[str, str]) -> None:
                  "[dispatch] Li Na books 'any therapist'", "(-¥20.00): the best match", "she pays ¥238.00",
                  "(the door stays hidden) and grabs it first -> accepted",
                  "Chen Jing's pending earnings now ¥180.60", "entries, no problems",
-                 "8 days later the timers settle 1 completed order(s): Chen Jing has ¥180.60 available",
-                 "the payout gateway pays ¥180.60 (paid"):
+                 "8 days later the timers settle 2 order(s) (the visit and the cancellation's compensation): "
+                 "Chen Jing has ¥283.80 available", "the payout gateway pays ¥283.80 (paid"):
         assert text in first.output and text in second.output, text
 
 

@@ -142,3 +142,27 @@ def test_a_completed_order_settles_once_after_n_days_even_with_two_runs_at_once(
     assert (summary.pending.fen, summary.available.fen) == (0, owed)
     [day] = platform.earnings.totals(SYSTEM, therapist_id, since=clock.now().subtract(days=30))
     assert (day.income.fen + day.tips.fen, day.commission.fen > 0) == (owed, True)
+
+
+def test_a_late_cancellations_compensation_settles_once_after_n_days(platform: Platform, clock: FixedClock) -> None:
+    service, therapist_id, [customer] = setup(platform, 1)
+    therapist_actor = Actor(therapist_id, roles=frozenset({Role.THERAPIST}))
+    order = platform.orders.book(customer, therapist=therapist_id, service=service, start=START, lat=LAT,
+                                 lng=LNG).id
+    headers, body = gateway(platform).simulate_payment(order)
+    platform.orders.payment_callback(headers, body)
+    platform.orders.accept(therapist_actor, order)
+    clock.set(START.subtract(minutes=30))  # below every notice window: nothing back, 80 % to the therapist
+    view = platform.orders.cancel(customer, order)
+    owed = view.paid.fen * 8_000 // 10_000
+    assert view.settlement is not None and view.settlement.therapist_compensation.fen == owed
+    clock.advance(dt.timedelta(days=7))
+    assert platform.jobs.run_due(SYSTEM).settle == RuleCount()
+    clock.advance(dt.timedelta(seconds=1))
+    assert sum(r.settle.fired for r in at_once(platform)) == 1
+    summary = platform.earnings.summary(SYSTEM, therapist_id)
+    assert (summary.pending.fen, summary.available.fen) == (0, owed)
+    assert platform.jobs.run_due(SYSTEM).settle == RuleCount()
+    assert platform.ledger.verify(SYSTEM).ok
+    [row] = platform.earnings.orders(SYSTEM, therapist_id)
+    assert (row.order_id, row.kind, row.income.fen, row.settled) == (order, "cancelled", owed, True)

@@ -63,7 +63,10 @@ def test_downgrading_0003_removes_only_its_tables(blank_url: str) -> None:
                  "customer_profiles",  # and 0007
                  "ledger_entries", "ledger_lines", "ledger_balances",  # and 0010
                  "invoices",  # and 0011
-                 "withdrawals"}  # and 0013
+                 "withdrawals",  # and 0013
+                 "reviews", "customer_feedback",  # and 0014
+                 "complaints", "complaint_steps", "platform_feedback", "platform_feedback_replies",  # and 0015
+                 "sanctions", "sanction_appeals"}  # and 0016
         assert set(inspect(engine).get_table_names()) == before - SCHEDULE_TABLES - later
         upgrade(engine)
         assert set(inspect(engine).get_table_names()) == before

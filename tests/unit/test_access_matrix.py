@@ -33,6 +33,9 @@ import matrix_ledger as ml
 import matrix_withdrawals as mw
 import matrix_payouts as mp
 import matrix_earnings as me
+import matrix_complaints as mcp
+import matrix_reviews as mr
+import matrix_sanctions as msn
 
 if TYPE_CHECKING:
     from conftest import Kit, Person
@@ -42,7 +45,7 @@ NEW_PASSWORD = "Quiet-Meadow-Compass-77"
 
 SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules", "search",
             "coupons", "orders", "jobs", "customers", "ledger", "invoices", "withdrawals",
-            "earnings")
+            "earnings", "reviews", "sanctions", "quality", "complaints", "feedback")
 KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
 ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
 
@@ -413,6 +416,52 @@ MATRIX: dict[str, Entry] = {
     "withdrawals.batch": Entry(mp.batch, granted(*mw.MANAGERS)),
     "withdrawals.approve_batch": Entry(mp.approve_batch, granted(*mw.MANAGERS, system=NO_ACCOUNT)),
     "withdrawals.run_batch": Entry(mp.run_batch, granted(*mw.MANAGERS)),
+    # reviews: customers review their own orders, therapists rate back and reply, moderators moderate (0037)
+    "reviews.submit": Entry(mr.submit, granted("customer", system=NO_ACCOUNT)),
+    "reviews.mine": Entry(mr.mine, granted("customer", system=NO_ACCOUNT)),
+    "reviews.rate_customer": Entry(mr.rate_customer, granted("therapist", system=NO_ACCOUNT)),
+    "reviews.flag_customer": Entry(mr.flag_customer, granted("therapist", system=NO_ACCOUNT)),
+    "reviews.reply": Entry(mr.reply, granted("therapist", system=NO_ACCOUNT)),
+    "reviews.about_me": Entry(mr.about_me, granted("therapist", system=NO_ACCOUNT)),
+    "reviews.for_therapist": Entry(mr.for_therapist, everyone()),
+    "reviews.rating": Entry(mr.rating, everyone()),
+    "reviews.get": Entry(mr.get_blind, granted("customer", *mr.MODERATORS, anonymous=HIDDEN, therapist=HIDDEN,
+                                               finance=HIDDEN, auditor=HIDDEN)),
+    "reviews.queue": Entry(mr.queue, granted(*mr.MODERATORS)),
+    "reviews.flags": Entry(mr.flags, granted(*mr.MODERATORS)),
+    "reviews.approve": Entry(mr.approve, granted(*mr.MODERATORS)),
+    "reviews.reject": Entry(mr.reject, granted(*mr.MODERATORS)),
+    "reviews.mask": Entry(mr.mask, granted(*mr.MODERATORS)),
+    "reviews.release_due": Entry(mr.release_due, granted("superadmin", "system")),
+    # sanctions: support and superadmins impose and decide appeals (never their own), auditors read, the
+    # therapist sees and appeals their own once; quality scores and rankings for the same readers (0039)
+    "sanctions.impose": Entry(msn.impose, granted(*msn.MANAGERS)),
+    "sanctions.appeal": Entry(msn.appeal, granted("therapist", system=NO_ACCOUNT)),
+    "sanctions.decide_appeal": Entry(msn.decide_appeal, granted("support", "superadmin", system=NO_ACCOUNT)),
+    "sanctions.mine": Entry(msn.mine, granted("therapist", system=NO_ACCOUNT)),
+    "sanctions.of_therapist": Entry(msn.of_therapist, granted(*msn.READERS, therapist=HIDDEN)),
+    "sanctions.get": Entry(msn.get, granted(*msn.READERS, therapist=HIDDEN)),
+    "sanctions.list": Entry(msn.list_all, granted(*msn.READERS)),
+    "sanctions.lift_expired": Entry(msn.lift_expired, granted("superadmin", "system")),
+    "quality.score": Entry(msn.score, granted(*msn.READERS, therapist=HIDDEN)),
+    "quality.ranking": Entry(msn.ranking, granted(*msn.READERS)),
+    # complaints: the customer files and withdraws, the therapist answers, named mediators take and resolve;
+    # the parties and mediators read; feedback: every account submits and reads its own, mediators reply (0038)
+    "complaints.file": Entry(mcp.file, granted("customer", system=NO_ACCOUNT)),
+    "complaints.withdraw": Entry(mcp.withdraw, granted("customer", system=NO_ACCOUNT)),
+    "complaints.respond": Entry(mcp.respond, granted("therapist", system=NO_ACCOUNT)),
+    "complaints.take": Entry(mcp.take, granted(*mcp.MEDIATORS, system=NO_ACCOUNT)),
+    "complaints.resolve": Entry(mcp.resolve, granted(*mcp.MEDIATORS, system=NO_ACCOUNT)),
+    "complaints.escalate_overdue": Entry(mcp.escalate_overdue, granted("superadmin", "system")),
+    "complaints.get": Entry(mcp.get, granted("customer", "therapist", *mcp.MEDIATORS, "system")),
+    "complaints.mine": Entry(mcp.mine, granted("customer", system=NO_ACCOUNT)),
+    "complaints.about_me": Entry(mcp.about_me, granted("therapist", system=NO_ACCOUNT)),
+    "complaints.list": Entry(mcp.list_queue, granted(*mcp.MEDIATORS, "system")),
+    "feedback.submit": Entry(mcp.feedback_submit, own_account()),
+    "feedback.mine": Entry(mcp.feedback_mine, own_account()),
+    "feedback.get": Entry(mcp.feedback_get, granted(*ACCOUNT_KINDS, "system")),
+    "feedback.list": Entry(mcp.feedback_list, granted(*mcp.MEDIATORS, "system")),
+    "feedback.reply": Entry(mcp.feedback_reply, granted(*mcp.MEDIATORS, system=NO_ACCOUNT)),
     # -- later contexts add their entries above this line --
 }
 

@@ -66,6 +66,22 @@ class Permission(enum.StrEnum):
     """Admin money actions: decide withdrawals and pay them out (finance, superadmin); decision 0033."""
     OWN_WITHDRAWALS_MANAGE = "own_withdrawals.manage"
     """A therapist's own withdrawals: request them and see them; decision 0033."""
+    COMPLAINTS_MEDIATE = "complaints.mediate"
+    """Every complaint: read, take into mediation and resolve (support, superadmin); decision 0038."""
+    FEEDBACK_MANAGE = "feedback.manage"
+    """The feedback queue: read every item and reply (support, superadmin); decision 0038."""
+    REVIEWS_MODERATE = "reviews.moderate"
+    """The review moderation queue (approve, reject, mask) and therapists' flags of customers; decision 0037."""
+    SANCTIONS_READ = "sanctions.read"
+    """Every therapist's sanctions and appeals (support, auditors, superadmins); decision 0039."""
+    SANCTIONS_MANAGE = "sanctions.manage"
+    """Impose sanctions and decide appeals -- never one's own (support, superadmins); decision 0039."""
+    OWN_SANCTIONS_MANAGE = "own_sanctions.manage"
+    """A therapist's own sanctions: see them and appeal them once; decision 0039."""
+    QUALITY_READ = "quality.read"
+    """Any therapist's quality score and the rankings (support, auditors, superadmins); decision 0039."""
+    OWN_QUALITY_READ = "own_quality.read"
+    """A therapist's own quality score; decision 0039."""
 
 
 def role_permissions(role: Role) -> frozenset[Permission]:
@@ -75,7 +91,8 @@ def role_permissions(role: Role) -> frozenset[Permission]:
                                   Permission.ORDERS_PLACE}),
         Role.THERAPIST: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE,
                                    Permission.OWN_SCHEDULE_MANAGE, Permission.ORDERS_SERVE,
-                                   Permission.OWN_LEDGER_READ, Permission.OWN_WITHDRAWALS_MANAGE}),
+                                   Permission.OWN_LEDGER_READ, Permission.OWN_WITHDRAWALS_MANAGE,
+                                   Permission.OWN_SANCTIONS_MANAGE, Permission.OWN_QUALITY_READ}),
         Role.ADMIN: frozenset({Permission.OWN_ACCOUNT_READ, Permission.OWN_ACCOUNT_MANAGE}),
     }
     return table[role]
@@ -86,14 +103,16 @@ def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
     support = frozenset({Permission.USERS_READ, Permission.USERS_SUSPEND, Permission.LOGIN_RECORDS_READ,
                          Permission.THERAPISTS_READ, Permission.THERAPISTS_VET, Permission.THERAPISTS_SUSPEND,
                          Permission.SCHEDULES_READ, Permission.RESERVATIONS_MANAGE,
-                         Permission.ORDERS_READ, Permission.ORDERS_MANAGE, Permission.CUSTOMER_PROFILES_READ})
+                         Permission.ORDERS_READ, Permission.ORDERS_MANAGE, Permission.CUSTOMER_PROFILES_READ,
+                         Permission.REVIEWS_MODERATE, Permission.SANCTIONS_READ, Permission.SANCTIONS_MANAGE,
+                         Permission.QUALITY_READ, Permission.COMPLAINTS_MEDIATE, Permission.FEEDBACK_MANAGE})
     table: dict[AdminRole, frozenset[Permission]] = {
         AdminRole.SUPPORT: support,
         AdminRole.FINANCE: frozenset({Permission.USERS_READ, Permission.INVOICES_MANAGE, Permission.LEDGER_READ,
                                       Permission.MONEY_MANAGE}),
         AdminRole.AUDITOR: frozenset({Permission.USERS_READ, Permission.LOGIN_RECORDS_READ, Permission.AUDIT_READ,
                                       Permission.THERAPISTS_READ, Permission.SCHEDULES_READ,
-                                      Permission.LEDGER_READ}),
+                                      Permission.LEDGER_READ, Permission.SANCTIONS_READ, Permission.QUALITY_READ}),
         AdminRole.SUPERADMIN: support
         | frozenset({Permission.ROLES_MANAGE, Permission.AUDIT_READ, Permission.KEYS_MANAGE,
                      Permission.CATALOG_MANAGE, Permission.JOBS_RUN, Permission.INVOICES_MANAGE,

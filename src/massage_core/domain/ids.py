@@ -39,6 +39,10 @@ PREFIXES: dict[str, str] = {
     "invoice": "inv",
     "withdrawal": "wdr",
     "adjustment": "adj",
+    "sanction": "snc",
+    "review": "rev",
+    "complaint": "cmp",
+    "feedback": "fbk",
 }
 
 _BODY = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

@@ -156,15 +156,23 @@ def settled(order: str, therapist: AccountId, income: Money, tip: Money, at: Ins
 
 
 def refunded_after_completion(order: str, refund_number: str, therapist: AccountId, share: Split, amount: Money,
-                              at: Instant, *, settled_already: bool) -> JournalEntry:
+                              at: Instant, *, settled_already: bool,
+                              recoverable: Money | None = None) -> JournalEntry:
     """Take ``amount`` back from what the completion credited (therapist income, tip, commission), in
-    proportion, from pending or -- once settled -- payable."""
-    income_book = Book.THERAPIST_PAYABLE if settled_already else Book.THERAPIST_PENDING
-    tip_book = Book.THERAPIST_PAYABLE if settled_already else Book.TIPS_PAYABLE
+    proportion, from pending or -- once settled -- payable.  Once settled, at most ``recoverable`` (the
+    therapist's available balance; None: no limit) is taken from payable: what the therapist already withdrew
+    or holds is not clawed below zero, the platform bears the rest as an expense (``bonus_expense``)."""
     parts = amount.allocate([share.income.fen, share.tip.fen, share.commission.fen])
-    return JournalEntry(f"refund:{refund_number}", at, _lines(
-        (True, A(income_book, therapist), parts[0]), (True, A(tip_book, therapist), parts[1]),
-        (True, COMMISSION, parts[2]), (False, CLEARING, amount)), f"refund of completed {order}")
+    if settled_already:
+        owed = parts[0] + parts[1]
+        taken = owed if recoverable is None else min(owed, max(recoverable, Money.zero(owed.currency)))
+        lines = _lines((True, A(Book.THERAPIST_PAYABLE, therapist), taken), (True, BONUSES, owed - taken),
+                       (True, COMMISSION, parts[2]), (False, CLEARING, amount))
+    else:
+        lines = _lines((True, A(Book.THERAPIST_PENDING, therapist), parts[0]),
+                       (True, A(Book.TIPS_PAYABLE, therapist), parts[1]), (True, COMMISSION, parts[2]),
+                       (False, CLEARING, amount))
+    return JournalEntry(f"refund:{refund_number}", at, lines, f"refund of completed {order}")
 
 
 def cancellation_split(order: str, therapist: AccountId | None, compensation: Money, retained: Money,

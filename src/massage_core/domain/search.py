@@ -122,9 +122,30 @@ class Rating:
     average: float = field(converter=_average)
     count: int = field(converter=_count)
 
-    def bayesian(self) -> float:
-        """The average pulled towards the prior, so 1 review of 5 stars does not beat 200 of 4.9."""
-        return (PRIOR_MEAN * PRIOR_WEIGHT + self.average * self.count) / (PRIOR_WEIGHT + self.count)
+    def bayesian(self, prior: RatingPrior | None = None) -> float:
+        """The average pulled towards the prior (by default ``PRIOR``), so 1 review of 5 stars does not beat
+        200 of 4.9."""
+        p = prior or PRIOR
+        return (p.mean * p.weight + self.average * self.count) / (p.weight + self.count)
+
+
+@frozen
+class RatingPrior:
+    """The Bayesian prior of ratings: every therapist starts with ``weight`` imaginary ``mean``-star reviews
+    (configurable as ``Policies.rating_prior``; decision 0037).  ValidationError ``rating.prior``."""
+
+    mean: float = field(default=PRIOR_MEAN)
+    weight: int = field(default=PRIOR_WEIGHT)
+
+    def __attrs_post_init__(self) -> None:
+        mean_ok = not isinstance(self.mean, bool) and isinstance(self.mean, (int, float)) and 1 <= self.mean <= 5
+        weight_ok = not isinstance(self.weight, bool) and isinstance(self.weight, int) and self.weight >= 0
+        if not (mean_ok and weight_ok):
+            raise ValidationError("a rating prior is a mean of 1..5 stars and a weight >= 0", code="rating.prior")
+
+
+PRIOR = RatingPrior()
+"""The default prior (``PRIOR_MEAN``, ``PRIOR_WEIGHT``), used by search and dispatch."""
 
 
 class SortOrder(enum.StrEnum):

@@ -19,6 +19,7 @@ from massage_core.domain.dispatch import TherapistLoad
 from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import OrderId, OrderState
 from massage_core.domain.orders import Order
+from massage_core.domain.quality import ServiceRecord
 from massage_core.domain.time import Instant
 
 PAGE = 50
@@ -107,6 +108,13 @@ class OrderRepository(abc.ABC):
         """What the dispatcher weighs for each of ``therapist_ids`` (every one is in the answer): ``live`` --
         orders assigned to them that hold their time now; ``accepted`` -- accept steps they fired at or after
         ``since``; ``declined`` -- orders placed at or after ``since`` that they rejected or let time out."""
+
+    @abc.abstractmethod
+    def service_records(self, therapist_ids: Collection[AccountId], since: Instant,
+                        until: Instant) -> Mapping[AccountId, ServiceRecord]:
+        """For each of ``therapist_ids`` (every one is in the answer), the ``ServiceRecord`` of the orders
+        assigned to them whose scheduled start is in ``since <= start < until`` (the quality score; decision
+        0039).  On SQL one grouped statement."""
 
 
 def entered_state_at(order: Order) -> Instant:

@@ -25,6 +25,10 @@ from massage_core.ports.therapists import TherapistRepository
 from massage_core.ports.schedules import ReservationRepository, ScheduleRepository
 from massage_core.ports.search import TherapistLocator
 from massage_core.ports.withdrawals import WithdrawalRepository
+from massage_core.ports.sanctions import SanctionRepository
+from massage_core.ports.complaints import ComplaintsRepository
+from massage_core.ports.feedback import FeedbackRepository
+from massage_core.ports.reviews import ReviewRepository
 
 
 class UnitOfWork(abc.ABC):
@@ -58,6 +62,10 @@ class UnitOfWork(abc.ABC):
     invoices: InvoiceRepository
     ledger: LedgerRepository
     withdrawals: WithdrawalRepository
+    sanctions: SanctionRepository
+    complaints: ComplaintsRepository
+    feedback: FeedbackRepository
+    reviews: ReviewRepository
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

@@ -17,6 +17,8 @@ from massage_core.domain.dispatch import DispatchPolicy
 from massage_core.domain.postings import CommissionPolicy
 from massage_core.domain.pricing import PricingPolicy
 from massage_core.domain.withdrawals import WithdrawalPolicy
+from massage_core.domain.quality import QualityPolicy
+from massage_core.domain.search import RatingPrior
 from massage_core.domain.time import Instant
 from massage_core.ports.background_check import BackgroundCheck
 from massage_core.ports.cipher import FieldCipher
@@ -65,6 +67,19 @@ class Policies:
     """The largest single bonus or penalty an admin may post, in fen (default 10,000 yuan)."""
     batch_two_admin_threshold_fen: int = 5_000_000
     """A payout batch whose total net is above this (fen; default 50,000 yuan) needs two admins' approvals."""
+    appeal_window_days: int = 7
+    """A therapist may appeal a sanction this many days after it was imposed (decision 0039)."""
+    quality: QualityPolicy = QualityPolicy()
+    """The quality score's weights, priors and window, and the rankings' cities (decision 0039)."""
+    complaint_answer_hours: int = 48
+    """The hours a therapist has to answer a complaint; then it goes to mediation (decision 0038)."""
+    review_window_days: int = 7
+    """After completion, the days in which the customer may review an order and the therapist rate its customer;
+    a review stays hidden (double-blind) until both did or this window closed (decision 0037)."""
+    rating_prior: RatingPrior = RatingPrior()
+    """The Bayesian prior of the reviews' ratings (decision 0037)."""
+    review_words: tuple[str, ...] | None = None
+    """The sensitive-word list of review and reply screening; None: the screener's default list."""
 
 
 @frozen

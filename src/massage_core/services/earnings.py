@@ -6,7 +6,9 @@ the ledger, and the admins' bonuses and penalties.
   (``withdrawal_holds``).
 * ``orders``: per completed order, newest first: what the customer paid, the commission rate (basis points)
   and amount, the therapist's income and tip, and whether it has settled -- all read from the stored
-  completion entry, so a later change of the commission policy never rewrites history.
+  completion entry, so a later change of the commission policy never rewrites history.  A cancellation or
+  no-show that compensated the therapist is a row too (``kind`` ``cancelled``: what the split kept, the
+  platform's part as the commission, no rate, the compensation as the income).
 * ``totals``: income, tips, commission, bonuses and penalties per day, ISO week (Monday) or month, in the
   therapist's own time zone (their schedule's, else their profile's, else Asia/Shanghai).
 * ``grant_bonus`` / ``deduct_penalty``: an admin's reward or deduction (``money.manage``: finance,
@@ -57,7 +59,8 @@ class EarningsSummary:
 
 @frozen
 class OrderEarning:
-    """One completed order's money, as its completion entry split it."""
+    """One order's money, as its completion entry (``kind`` ``completed``) or its cancellation split
+    (``cancelled``: ``total`` is what the split kept, ``commission`` the platform's part) divided it."""
 
     order_id: str
     completed_at: Instant
@@ -67,6 +70,7 @@ class OrderEarning:
     income: Money
     tip: Money
     settled: bool
+    kind: str = "completed"
 
 
 @frozen
@@ -173,8 +177,9 @@ class EarningsService(Service):
 
     def orders(self, actor: Actor, therapist: str | None = None, *, since: Instant | None = None,
                until: Instant | None = None, offset: int = 0, limit: int = 50) -> Sequence[OrderEarning]:
-        """The completed orders of ``therapist``, newest completion first, those completed in
-        ``since <= at < until`` when given, a page at a time (``offset``, ``limit`` 1..500).
+        """The completed orders of ``therapist`` (and the cancelled / no-show ones that compensated them),
+        newest completion first, those completed in ``since <= at < until`` when given, a page at a time
+        (``offset``, ``limit`` 1..500).
 
         Same access as ``summary``; ValidationError ``time.naive``, ``page.offset``, ``page.limit``.
         """
@@ -186,7 +191,7 @@ class EarningsService(Service):
                 completions: list[JournalEntry] = []
                 skipped = 0
                 for entry in _all_entries(uow, _account(Book.THERAPIST_PENDING, who), low, high):
-                    if not (entry.key.startswith("order:") and entry.key.endswith(":completed")):
+                    if not (entry.key.startswith("order:") and entry.key.endswith((":completed", ":cancelled"))):
                         continue
                     if skipped < offset:
                         skipped += 1
@@ -203,12 +208,13 @@ class EarningsService(Service):
 
     @staticmethod
     def _order_earning(entry: JournalEntry, order_id: str, who: str, settled: bool) -> OrderEarning:
-        rate = _RATE.search(entry.memo or "")
+        kind = entry.key.rsplit(":", 1)[1]
+        rate = _RATE.search(entry.memo or "") if kind == "completed" else None
+        platform_book = Book.COMMISSION_REVENUE if kind == "completed" else Book.CANCELLATION_REVENUE
         return OrderEarning(order_id, entry.at, Money(_platform(entry, Book.CUSTOMER_PREPAYMENTS, Side.DEBIT)),
-                            int(rate.group(1)) if rate else None,
-                            Money(_platform(entry, Book.COMMISSION_REVENUE, Side.CREDIT)),
+                            int(rate.group(1)) if rate else None, Money(_platform(entry, platform_book, Side.CREDIT)),
                             Money(_signed(entry, _account(Book.THERAPIST_PENDING, who))),
-                            Money(_signed(entry, _account(Book.TIPS_PAYABLE, who))), settled)
+                            Money(_signed(entry, _account(Book.TIPS_PAYABLE, who))), settled, kind)
 
     def totals(self, actor: Actor, therapist: str | None = None, *, period: str = "day",
                since: Instant | None = None, until: Instant | None = None) -> Sequence[PeriodTotals]:

@@ -1,6 +1,6 @@
 """Timers (P1): ``platform.jobs.run_due`` fires what is due by the Clock (decision 0021).
 
-One run goes through six rules, each order in its own unit of work:
+One run goes through these rules, each order (or complaint) in its own unit of work:
 
 * ``expire_payment``: unpaid orders older than ``Policies.payment_window_minutes`` are closed at the gateway,
   then expired by the system; the therapist's hold is released and a coupon redemption restored.  When the
@@ -15,9 +15,18 @@ One run goes through six rules, each order in its own unit of work:
 * ``reminders``: accepted orders whose start is within one of ``reminder_leads_minutes`` get a ``remind`` step
   (an SOS-like step that keeps the state) and an ``OrderReminded`` event, once per lead time; the timeline is
   the record, so a rerun emits nothing.
-* ``settle``: completed orders whose completion is older than ``Policies.settlement_days`` (T+N) get their
-  pending income and tip moved to payable (``postings.settled``), the amounts read from the stored completion
-  entry less what refunds after completion took back; keyed ``order:<id>:settled``, so once (decision 0032).
+* ``settle``: orders that left money pending for their therapist -- completed ones, and cancelled / no-show
+  ones whose cancellation entry compensated the therapist (whether refunded since or not) -- get it moved to
+  payable (``postings.settled``) ``Policies.settlement_days`` (T+N) after they entered their state (the
+  completion, the cancellation, or the refund that ended a partly refunded dispute); the amounts are read from
+  the stored completion and cancellation entries less what refunds took back; keyed ``order:<id>:settled``,
+  so once (decision 0032).
+* ``complaint_deadlines``: open complaints whose therapist did not answer by the deadline
+  (``Policies.complaint_answer_hours``) move to mediation (``complaints.escalate_overdue``; decision 0038).
+* ``lift_suspensions``: sanctions' suspensions whose end date has come end, and the therapist is reinstated
+  (``sanctions.lift_expired``; decision 0039).
+* ``ratings``: therapists whose reviews became visible because their review window closed get their search
+  rating refreshed (``reviews.release_due``; decision 0037).
 
 Safe to run twice at once: each order is re-read and re-checked in its own unit of work, and the order's
 version check lets one of two concurrent saves win; the loser (Conflict ``conflict.stale``), an order no
@@ -48,6 +57,9 @@ from massage_core.services.ledger import completion_key
 from massage_core.services.order_dispatch import OrderDispatch
 from massage_core.services.order_money import post_new_steps
 from massage_core.services.therapists import TherapistsService
+from massage_core.services.sanctions import SanctionsService
+from massage_core.services.complaints import ComplaintsService
+from massage_core.services.reviews import ReviewsService
 
 Fire = Callable[[UnitOfWork, Order, Instant], Order | None]
 """One rule on one freshly loaded order: the changed order, or None when it is not to fire after all."""
@@ -75,12 +87,17 @@ class DueReport:
     expired_badges: RuleCount
     reminders: RuleCount
     settle: RuleCount = RuleCount()
+    complaint_deadlines: RuleCount = RuleCount()
+    lift_suspensions: RuleCount = RuleCount()
+    ratings: RuleCount = RuleCount()
 
     def rules(self) -> dict[str, RuleCount]:
         """Rule name -> counts, in the order the run applies them."""
         return {"expire_payment": self.expire_payment, "acceptance_timeout": self.acceptance_timeout,
                 "auto_complete": self.auto_complete, "expired_badges": self.expired_badges,
-                "reminders": self.reminders, "settle": self.settle}
+                "reminders": self.reminders, "settle": self.settle,
+                "complaint_deadlines": self.complaint_deadlines, "lift_suspensions": self.lift_suspensions,
+                "ratings": self.ratings}
 
     @property
     def fired(self) -> int:
@@ -93,6 +110,9 @@ class JobsService(OrderDispatch):
     def __init__(self, deps: Dependencies) -> None:
         super().__init__(deps)
         self._therapists = TherapistsService(deps)
+        self._complaints = ComplaintsService(deps)
+        self._sanctions = SanctionsService(deps)
+        self._reviews = ReviewsService(deps)
 
     def run_due(self, actor: Actor, *, limit_per_rule: int = 500) -> DueReport:
         """Fire every due timer once (the system actor from cron, or a superadmin: ``jobs.run``).
@@ -117,7 +137,11 @@ class JobsService(OrderDispatch):
         badges = RuleCount(fired=len(self._therapists.suspend_expired_badges(actor)))
         reminders = self._reminders(now, limit)
         settled = self._settle(now - dt.timedelta(days=policies.settlement_days), now, limit)
-        report = DueReport(now, expired, timed_out, completed, badges, reminders, settled)
+        escalated = self._complaints.escalate_overdue(actor, limit=limit)
+        report = DueReport(now, expired, timed_out, completed, badges, reminders, settled,
+                           RuleCount(len(escalated.fired), escalated.skipped),
+                           RuleCount(fired=self._sanctions.lift_expired(actor, limit=limit)),
+                           RuleCount(fired=self._reviews.release_due(actor, limit=limit)))
         if not actor.is_system:
             with self._uow() as uow:
                 self._audit_ok(uow, actor, "jobs.run_due", "jobs", now,
@@ -217,7 +241,7 @@ class JobsService(OrderDispatch):
         try:
             with self._uow() as uow:
                 order = uow.orders.get(oid)
-                if order.state is not OrderState.COMPLETED or not entered_state_at(order) < cutoff:
+                if order.state not in SETTLING or not entered_state_at(order) < cutoff:
                     return False
                 entry = settlement_entry(uow, order, now)
                 if entry is None:
@@ -236,35 +260,57 @@ def settled_key(order_id: str) -> str:
     return f"order:{order_id}:settled"
 
 
+def cancelled_key(order_id: str) -> str:
+    """The business key of a cancelled or no-show order's split (``postings.cancellation_split``)."""
+    return f"order:{order_id}:cancelled"
+
+
+SETTLING = (OrderState.COMPLETED, OrderState.CANCELLED, OrderState.NO_SHOW, OrderState.REFUNDED)
+"""The states in which an order may still hold money pending for its therapist: completed, a cancellation
+or no-show that compensated the therapist (refunded or not), and a completed order partly refunded after a
+dispute."""
+
+
 def unsettled(uow: UnitOfWork, cutoff: Instant, limit: int) -> list[OrderId]:
-    """Completed orders that entered ``completed`` before ``cutoff``, have a completion entry and no settlement
-    entry yet, oldest first, at most ``limit``.  Settled orders stay in ``completed``, so the window of oldest
-    orders read grows until it holds ``limit`` candidates or every due order (decision 0032)."""
-    window = max(limit, 1)
-    while True:
-        orders = uow.orders.due(OrderState.COMPLETED, cutoff, limit=window)
-        keys = [key for o in orders for key in (completion_key(o.id), settled_key(o.id))]
-        posted = uow.ledger.posted_keys(keys)
-        found = [o.id for o in orders if completion_key(o.id) in posted and settled_key(o.id) not in posted]
-        if len(found) >= limit or len(orders) < window:
-            return found[:limit]
-        window *= 4
+    """Orders in one of ``SETTLING`` that entered it before ``cutoff``, whose completion or cancellation entry
+    left the therapist something still pending and that have no settlement entry yet, oldest first per state,
+    at most ``limit``.  Settled orders stay in their state, so the window of oldest orders read grows until it
+    holds ``limit`` candidates or every due order (decision 0032)."""
+    found: list[OrderId] = []
+    for state in SETTLING:
+        window = max(limit, 1)
+        while True:
+            orders = uow.orders.due(state, cutoff, limit=window)
+            keys = [key for o in orders for key in (completion_key(o.id), cancelled_key(o.id), settled_key(o.id))]
+            posted = uow.ledger.posted_keys(keys)
+            fresh = [o for o in orders if settled_key(o.id) not in posted
+                     and (completion_key(o.id) in posted or cancelled_key(o.id) in posted)]
+            candidates = [o.id for o in fresh if settlement_entry(uow, o, cutoff) is not None]
+            if len(candidates) >= limit - len(found) or len(orders) < window:
+                found += candidates[:limit - len(found)]
+                break
+            window *= 4
+        if len(found) >= limit:
+            break
+    return found
 
 
 def settlement_entry(uow: UnitOfWork, order: Order, at: Instant) -> JournalEntry | None:
-    """The settlement of a completed order: the pending income and tip its completion entry credited, less
-    what refunds after completion took back from them; None without a completion entry or with nothing left."""
-    completion = uow.ledger.entry(completion_key(order.id))
-    if completion is None or order.therapist_id is None:
+    """The settlement of an order: the pending income and tip its completion and cancellation entries credited,
+    less what refunds took back from them; None without either entry, without a therapist or with nothing
+    left (a refund after completion took it all)."""
+    keys = [completion_key(order.id), cancelled_key(order.id)]
+    keys += [f"refund:{order.id}-r{position}" for position, step in enumerate(order.timeline)
+             if step.action is OrderAction.REFUND]
+    entries = [entry for entry in map(uow.ledger.entry, keys) if entry is not None]
+    if order.therapist_id is None or not any(e.key in keys[:2] for e in entries):
         return None
     therapist = AccountId(order.therapist_id)
     pending = LedgerAccount.of(Book.THERAPIST_PENDING, therapist)
     tips = LedgerAccount.of(Book.TIPS_PAYABLE, therapist)
-    refunds = [uow.ledger.entry(f"refund:{order.id}-r{position}") for position, step in enumerate(order.timeline)
-               if step.action is OrderAction.REFUND]
     income = tip = 0
-    for entry in [completion, *refunds]:
-        for line in entry.lines if entry is not None else ():
+    for entry in entries:
+        for line in entry.lines:
             if line.account in (pending, tips):
                 signed = line.amount.fen if line.side is Side.CREDIT else -line.amount.fen
                 if line.account == pending:

@@ -7,7 +7,8 @@ about to be saved; each *new* step posts what it means for the money:
 * ``pay``: the capture (``postings.captured``);
 * ``refund``: the refund, keyed by the gateway refund number (``<order>-r<position>``); after a completion it
   takes the amount back from what the completion credited, read from the stored completion entry itself, so a
-  later change of the commission policy cannot make the two disagree;
+  later change of the commission policy cannot make the two disagree; after the settlement, no more than the
+  therapist's available balance (the platform bears the rest, decision 0032);
 * ``complete`` / ``dismiss_dispute`` reaching ``completed``: the completion split of the order's bill at the
   commission rate for the level it was priced at (posted once: a second completion after a dismissed dispute
   posts the same lines under the same key, which the ledger ignores);
@@ -19,7 +20,7 @@ The business keys make a replay of the same step (a retried unit of work) a no-o
 from __future__ import annotations
 
 from massage_core.domain.ids import AccountId
-from massage_core.domain.ledger import Book, JournalEntry, Side
+from massage_core.domain.ledger import Book, JournalEntry, LedgerAccount, Side
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import OrderAction, OrderState
 from massage_core.domain.orders import Order
@@ -77,8 +78,13 @@ def _entry_for(uow: UnitOfWork, order: Order, position: int, commission: Commiss
             found = _completion_split(uow, order)
             if found is not None and order.therapist_id is not None:
                 share, settled_already = found
-                return refunded_after_completion(order.id, f"{order.id}-r{position}", AccountId(order.therapist_id),
-                                                 share, moved, at, settled_already=settled_already)
+                therapist = AccountId(order.therapist_id)
+                recoverable = None
+                if settled_already:  # never claw the payable balance below zero (serialised with withdrawals)
+                    uow.withdrawals.lock_therapist(therapist)
+                    recoverable = uow.ledger.balance(LedgerAccount.of(Book.THERAPIST_PAYABLE, therapist))
+                return refunded_after_completion(order.id, f"{order.id}-r{position}", therapist, share, moved, at,
+                                                 settled_already=settled_already, recoverable=recoverable)
         return refunded(order.id, f"{order.id}-r{position}", moved, at)
     if step.to_state is OrderState.COMPLETED and step.from_state is not OrderState.COMPLETED:
         if order.therapist_id is None or order.paid.fen == 0:

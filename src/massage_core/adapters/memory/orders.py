@@ -12,6 +12,7 @@ from massage_core.domain.dispatch import TherapistLoad
 from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import OrderAction, OrderId, OrderState
 from massage_core.domain.orders import Order
+from massage_core.domain.quality import ServiceRecord
 from massage_core.domain.time import Instant
 from massage_core.ports.orders import PAGE, OrderRepository, PenaltyRecord, entered_state_at
 
@@ -110,6 +111,23 @@ class MemoryOrderRepository(OrderRepository):
                 for rejecter in set(order.rejected_by) & wanted:
                     declined[rejecter] += 1
         return {t: TherapistLoad(live[t], accepted[t], declined[t]) for t in wanted}
+
+    def service_records(self, therapist_ids: Collection[AccountId], since: Instant,
+                        until: Instant) -> Mapping[AccountId, ServiceRecord]:
+        """Counted by scanning every order."""
+        counts = {t: [0] * 6 for t in set(therapist_ids)}
+        for o in self._t.orders.values():
+            if o.therapist_id not in counts or not since <= o.scheduled.start < until:
+                continue
+            dropped = o.settlement is not None and o.settlement.penalty is not None
+            finished = o.finished_at is not None
+            sos = finished and any(s.action is OrderAction.SOS for s in o.timeline)
+            flags = (o.arrived_at is not None or dropped, dropped, o.arrived_at is not None,
+                     o.late_arrival is not None, finished, sos)
+            row = counts[o.therapist_id]
+            for i, flag in enumerate(flags):
+                row[i] += int(flag)
+        return {t: ServiceRecord(*row) for t, row in counts.items()}
 
     def penalties_of(self, therapist_id: AccountId, *, offset: int = 0,
                      limit: int = PAGE) -> Sequence[PenaltyRecord]:

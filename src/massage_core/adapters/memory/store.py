@@ -23,6 +23,10 @@ from massage_core.domain.schedules import Schedule
 from massage_core.domain.search import Rating
 from massage_core.domain.time import Instant
 from massage_core.domain.withdrawals import Withdrawal
+from massage_core.domain.sanctions import Sanction
+from massage_core.domain.complaints import Complaint
+from massage_core.domain.feedback import Feedback
+from massage_core.domain.reviews import CustomerFeedback, Review
 
 
 @attrs.define
@@ -56,6 +60,15 @@ class Tables:
     ledger_balances: dict[str, tuple[int, Instant | None]] = attrs.field(factory=dict)
     """Account code -> (balance in fen, normal sense; when a posting last changed it)."""
     withdrawals: dict[str, Withdrawal] = attrs.field(factory=dict)
+    sanctions: dict[str, Sanction] = attrs.field(factory=dict)
+    complaints: dict[str, Complaint] = attrs.field(factory=dict)
+    platform_feedback: dict[str, Feedback] = attrs.field(factory=dict)
+    reviews: dict[str, Review] = attrs.field(factory=dict)
+    review_orders: dict[str, str] = attrs.field(factory=dict)
+    """Review id by order id (one review per order)."""
+    reviews_counted: set[str] = attrs.field(factory=set)
+    """Reviews already in their therapist's rating."""
+    customer_feedback: dict[str, CustomerFeedback] = attrs.field(factory=dict)
     search_index: GridIndex = attrs.field(factory=GridIndex)
     """The locator's grid, shared by every snapshot (not copied): kept current by the repositories."""
     located: set[str] = attrs.field(factory=set)
@@ -86,6 +99,13 @@ class Tables:
             ledger_entries=dict(self.ledger_entries),
             ledger_balances=dict(self.ledger_balances),
             withdrawals=dict(self.withdrawals),
+            sanctions=dict(self.sanctions),
+            complaints=dict(self.complaints),
+            platform_feedback=dict(self.platform_feedback),
+            reviews=dict(self.reviews),
+            review_orders=dict(self.review_orders),
+            reviews_counted=set(self.reviews_counted),
+            customer_feedback=dict(self.customer_feedback),
             search_index=self.search_index,
         )
 

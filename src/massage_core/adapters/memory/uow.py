@@ -25,6 +25,10 @@ from massage_core.adapters.memory.ledger import MemoryLedgerRepository
 from massage_core.adapters.memory.store import MemoryStore, Tables
 from massage_core.adapters.memory.therapists import MemoryTherapistRepository
 from massage_core.adapters.memory.withdrawals import MemoryWithdrawalRepository
+from massage_core.adapters.memory.sanctions import MemorySanctionRepository
+from massage_core.adapters.memory.complaints import MemoryComplaintsRepository
+from massage_core.adapters.memory.feedback import MemoryFeedbackRepository
+from massage_core.adapters.memory.reviews import MemoryReviewRepository
 from massage_core.adapters.memory.schedules import MemoryReservationRepository, MemoryScheduleRepository
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.unit_of_work import UnitOfWork
@@ -68,6 +72,10 @@ class MemoryUnitOfWork(UnitOfWork):
         self.invoices = MemoryInvoiceRepository(tables)
         self.ledger = MemoryLedgerRepository(tables)
         self.withdrawals = MemoryWithdrawalRepository(tables)
+        self.sanctions = MemorySanctionRepository(tables)
+        self.complaints = MemoryComplaintsRepository(tables)
+        self.feedback = MemoryFeedbackRepository(tables)
+        self.reviews = MemoryReviewRepository(tables)
 
     def _begin(self) -> None:
         if not self._store.lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):

@@ -15,9 +15,12 @@ from attrs import frozen
 from sqlalchemy import Column, Table
 
 from massage_core.adapters.sql.tables import account_identities, accounts, login_records, sessions
+from massage_core.adapters.sql.tables_complaints import complaint_steps, platform_feedback, platform_feedback_replies
 from massage_core.adapters.sql.tables_customers import customer_profiles
 from massage_core.adapters.sql.tables_invoices import invoices
 from massage_core.adapters.sql.tables_orders import order_timeline, orders
+from massage_core.adapters.sql.tables_sanctions import sanction_appeals, sanctions
+from massage_core.adapters.sql.tables_reviews import customer_feedback
 from massage_core.adapters.sql.tables_therapists import therapist_profiles
 from massage_core.ports.cipher import FieldCipher, FieldContext
 
@@ -73,6 +76,14 @@ ORDER_STEP_NOTE = EncryptedField(order_timeline, "note_enc", "note", ("order_id"
 ORDER_ADDRESS = EncryptedField(orders, "address_enc", "address", ("id",))
 INVOICE_TITLE_NAME = EncryptedField(invoices, "title_name_enc", "title_name", ("id",))
 INVOICE_EMAIL = EncryptedField(invoices, "email_enc", "email", ("id",))
+SANCTION_REASON = EncryptedField(sanctions, "reason_enc", "reason", ("id",))
+APPEAL_TEXT = EncryptedField(sanction_appeals, "text_enc", "text", ("sanction_id",))
+APPEAL_DECISION = EncryptedField(sanction_appeals, "decision_enc", "decision", ("sanction_id",))
+CUSTOMER_FEEDBACK_NOTE = EncryptedField(customer_feedback, "note_enc", "note", ("order_id",))
+FLAG_REASON = EncryptedField(customer_feedback, "flag_reason_enc", "flag_reason", ("order_id",))
+COMPLAINT_STEP_NOTE = EncryptedField(complaint_steps, "note_enc", "note", ("complaint_id", "position"))
+FEEDBACK_TEXT = EncryptedField(platform_feedback, "text_enc", "text", ("id",))
+FEEDBACK_REPLY_TEXT = EncryptedField(platform_feedback_replies, "text_enc", "text", ("feedback_id", "position"))
 
 ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     ACCOUNT_REAL_NAME,
@@ -94,6 +105,14 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     ORDER_ADDRESS,
     INVOICE_TITLE_NAME,
     INVOICE_EMAIL,
+    SANCTION_REASON,
+    APPEAL_TEXT,
+    APPEAL_DECISION,
+    CUSTOMER_FEEDBACK_NOTE,
+    FLAG_REASON,
+    COMPLAINT_STEP_NOTE,
+    FEEDBACK_TEXT,
+    FEEDBACK_REPLY_TEXT,
 )
 
 

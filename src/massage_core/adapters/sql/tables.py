@@ -168,3 +168,6 @@ from massage_core.adapters.sql import tables_customers as tables_customers  # no
 from massage_core.adapters.sql import tables_ledger as tables_ledger  # noqa: E402,F401  (registers its tables on metadata)
 from massage_core.adapters.sql import tables_invoices as tables_invoices  # noqa: E402,F401  (registers its tables on metadata)
 from massage_core.adapters.sql import tables_withdrawals as tables_withdrawals  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_sanctions as tables_sanctions  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_reviews as tables_reviews  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_complaints as tables_complaints  # noqa: E402,F401  (registers its tables on metadata)

@@ -33,6 +33,10 @@ from massage_core.adapters.sql.repositories.therapists import SqlTherapistReposi
 from massage_core.adapters.sql.repositories.reservations import SqlReservationRepository
 from massage_core.adapters.sql.repositories.schedules import SqlScheduleRepository
 from massage_core.adapters.sql.repositories.withdrawals import SqlWithdrawalRepository
+from massage_core.adapters.sql.repositories.sanctions import SqlSanctionRepository
+from massage_core.adapters.sql.repositories.reviews import SqlReviewRepository
+from massage_core.adapters.sql.repositories.complaints import SqlComplaintsRepository
+from massage_core.adapters.sql.repositories.feedback import SqlFeedbackRepository
 from massage_core.ports.cipher import FieldCipher
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.unit_of_work import UnitOfWork
@@ -60,6 +64,10 @@ _REPOSITORIES: dict[str, _Factory] = {
     "ledger": lambda c, codec, ids: SqlLedgerRepository(c),
     "invoices": lambda c, codec, ids: SqlInvoiceRepository(c, codec),
     "withdrawals": lambda c, codec, ids: SqlWithdrawalRepository(c),
+    "sanctions": lambda c, codec, ids: SqlSanctionRepository(c, codec),
+    "reviews": lambda c, codec, ids: SqlReviewRepository(c, codec),
+    "complaints": lambda c, codec, ids: SqlComplaintsRepository(c, codec),
+    "feedback": lambda c, codec, ids: SqlFeedbackRepository(c, codec),
 }
 
 

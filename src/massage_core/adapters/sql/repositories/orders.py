@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import attrs
 from sqlalchemy import Row, Select, bindparam, func, insert, literal_column, select, union_all, update
+from sqlalchemy import and_, case, exists, or_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection
 
@@ -48,6 +49,7 @@ from massage_core.domain.order_states import (
     OrderStep,
 )
 from massage_core.domain.orders import Order
+from massage_core.domain.quality import ServiceRecord
 from massage_core.domain.quotes import QuoteLine
 from massage_core.domain.time import Instant
 from massage_core.domain.visit_address import VisitAddress
@@ -373,6 +375,24 @@ class SqlOrderRepository(OrderRepository):
             for rejecter in set(joined.split(",")) & declined.keys():
                 declined[rejecter] += 1
         return {AccountId(t): TherapistLoad(live.get(t, 0), accepted.get(t, 0), declined[t]) for t in wanted}
+
+    def service_records(self, therapist_ids: Collection[AccountId], since: Instant,
+                        until: Instant) -> Mapping[AccountId, ServiceRecord]:
+        """One grouped statement over the therapists' orders (indexed on therapist_id), the SOS test a
+        correlated EXISTS on the timeline (its primary key leads with the order id)."""
+        wanted = sorted(set(therapist_ids))
+        if not wanted:
+            return {}
+        sos = exists().where(_s.c.order_id == _o.c.id, _s.c.action == OrderAction.SOS.value)
+        dropped = _o.c.penalty_therapist_id.is_not(None)
+        conditions = (or_(_o.c.arrived_at.is_not(None), dropped), dropped, _o.c.arrived_at.is_not(None),
+                      _o.c.late_minutes.is_not(None), _o.c.finished_at.is_not(None),
+                      and_(_o.c.finished_at.is_not(None), sos))
+        query = (select(_o.c.therapist_id, *(func.sum(case((c, 1), else_=0)) for c in conditions))
+                 .where(_o.c.therapist_id.in_(wanted), _o.c.scheduled_start >= since, _o.c.scheduled_start < until)
+                 .group_by(_o.c.therapist_id))
+        found = {row[0]: ServiceRecord(*(int(v or 0) for v in row[1:])) for row in self._conn.execute(query)}
+        return {AccountId(t): found.get(t, ServiceRecord()) for t in wanted}
 
     def penalties_of(self, therapist_id: AccountId, *, offset: int = 0,
                      limit: int = PAGE) -> Sequence[PenaltyRecord]:
