@@ -19,6 +19,7 @@ from massage_core.bootstrap import Platform
 from massage_core.domain.access import Actor
 from massage_core.domain.time import Instant, local
 from massage_core.ports.clock import Clock
+from massage_cli.demo_reviews import reviews_story
 
 LAT, LNG = 31.2400, 121.4800  # the customer's flat, 1.2 km north-east of People's Square
 
@@ -91,15 +92,16 @@ def order_story(platform: Platform, customer: Actor, therapist: Actor, service: 
         f"the policy refunds {split.refund}, pays Chen Jing {split.therapist_compensation} and keeps "
         f"{split.platform_retained} -> {cancelled.state.value}")
     _payday(platform, therapist, admin, clock, say)
-    _dispatch_story(platform, customer, therapist, service, admin, gateway, say, after=second)
+    grabbed = _dispatch_story(platform, customer, therapist, service, admin, gateway, say, after=second)
+    reviews_story(platform, customer, therapist, admin, booked.id, grabbed, service, say)
     spent = orders.spending(customer)
     say("spending", f"Li Na's spending: paid {spent.paid} over {spent.orders} order(s), refunded {spent.refunded}, "
         f"net {spent.net}")
 
 
 def _dispatch_story(platform: Platform, customer: Actor, therapist: Actor, service: str, admin: Actor,
-                    gateway: SandboxPaymentGateway, say: Callable[[str, str], None], after: Instant) -> None:
-    """"Any therapist" with a coupon (best match), then a broadcast Chen Jing grabs."""
+                    gateway: SandboxPaymentGateway, say: Callable[[str, str], None], after: Instant) -> str:
+    """"Any therapist" with a coupon (best match), then a broadcast Chen Jing grabs; returns the grabbed order."""
     assert therapist.account_id is not None
     orders, tid = platform.orders, therapist.account_id
     minutes = platform.catalog.service(Actor.anonymous(), service).duration_minutes
@@ -122,6 +124,7 @@ def _dispatch_story(platform: Platform, customer: Actor, therapist: Actor, servi
     grabbed = orders.grab(therapist, broadcast.id)
     say("dispatch", f"a broadcast for {local(wide):%a %H:%M}: Chen Jing sees {offer.total}, {offer.distance_m} m, "
         f"'{offer.area}' (the door stays hidden) and grabs it first -> {grabbed.state.value}")
+    return grabbed.id
 
 
 def _payday(platform: Platform, therapist: Actor, admin: Actor, clock: ShiftedClock,
@@ -132,8 +135,8 @@ def _payday(platform: Platform, therapist: Actor, admin: Actor, clock: ShiftedCl
     try:
         report = platform.jobs.run_due(Actor.system())
         money = platform.earnings.summary(therapist)
-        say("earnings", f"8 days later the timers settle {report.settle.fired} order(s) (the visit and the cancellation's "
-            f"compensation): Chen Jing has "
+        say("earnings", f"8 days later the timers settle what is due ({report.settle.fired} order(s) on the platform, her "
+            f"visit and her cancellation compensation among them): Chen Jing has "
             f"{money.available} available, {money.pending} pending")
         if money.available.fen >= platform.deps.policies.withdrawals.min_amount.fen:
             asked = platform.withdrawals.request(therapist, money.available)
