@@ -17,6 +17,7 @@ from massage_core.ports.repositories import (
 from massage_core.ports.catalog import CategoryRepository, LevelRepository, PackageRepository, ServiceRepository
 from massage_core.ports.media import MediaRepository
 from massage_core.ports.orders import OrderRepository
+from massage_core.ports.outbox import OutboxRepository
 from massage_core.ports.coupons import CouponRepository
 from massage_core.ports.customers import CustomerProfileRepository
 from massage_core.ports.invoices import InvoiceRepository
@@ -62,6 +63,7 @@ class UnitOfWork(abc.ABC):
     invoices: InvoiceRepository
     ledger: LedgerRepository
     withdrawals: WithdrawalRepository
+    outbox: OutboxRepository
     sanctions: SanctionRepository
     complaints: ComplaintsRepository
     feedback: FeedbackRepository

@@ -13,6 +13,7 @@ from massage_core.domain.authentication import LoginRecord, OneTimeCode, Session
 from massage_core.domain.catalog import Category, Package, Service, TherapistLevel
 from massage_core.domain.media import Medium
 from massage_core.domain.orders import Order
+from massage_core.domain.outbox import OutboxMessage
 from massage_core.domain.coupons import Coupon, CouponRedemption
 from massage_core.domain.customers import CustomerProfile
 from massage_core.domain.invoices import Invoice
@@ -69,6 +70,11 @@ class Tables:
     reviews_counted: set[str] = attrs.field(factory=set)
     """Reviews already in their therapist's rating."""
     customer_feedback: dict[str, CustomerFeedback] = attrs.field(factory=dict)
+    outbox: dict[str, OutboxMessage] = attrs.field(factory=dict)
+    outbox_keys: dict[str, str] = attrs.field(factory=dict)
+    """Outbox message id by dedupe key."""
+    outbox_leases: dict[str, Instant] = attrs.field(factory=dict)
+    """Until when a dispatcher holds a claimed message."""
     search_index: GridIndex = attrs.field(factory=GridIndex)
     """The locator's grid, shared by every snapshot (not copied): kept current by the repositories."""
     located: set[str] = attrs.field(factory=set)
@@ -106,6 +112,9 @@ class Tables:
             review_orders=dict(self.review_orders),
             reviews_counted=set(self.reviews_counted),
             customer_feedback=dict(self.customer_feedback),
+            outbox=dict(self.outbox),
+            outbox_keys=dict(self.outbox_keys),
+            outbox_leases=dict(self.outbox_leases),
             search_index=self.search_index,
         )
 

@@ -18,6 +18,7 @@ from massage_core.adapters.memory.catalog import (
 from massage_core.adapters.memory.locator import MemoryTherapistLocator, reindex
 from massage_core.adapters.memory.media import MemoryMediaRepository
 from massage_core.adapters.memory.orders import MemoryOrderRepository
+from massage_core.adapters.memory.outbox import MemoryOutboxRepository
 from massage_core.adapters.memory.coupons import MemoryCouponRepository
 from massage_core.adapters.memory.customers import MemoryCustomerProfileRepository
 from massage_core.adapters.memory.invoices import MemoryInvoiceRepository
@@ -72,6 +73,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.invoices = MemoryInvoiceRepository(tables)
         self.ledger = MemoryLedgerRepository(tables)
         self.withdrawals = MemoryWithdrawalRepository(tables)
+        self.outbox = MemoryOutboxRepository(tables)
         self.sanctions = MemorySanctionRepository(tables)
         self.complaints = MemoryComplaintsRepository(tables)
         self.feedback = MemoryFeedbackRepository(tables)
