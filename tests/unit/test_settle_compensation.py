@@ -152,3 +152,38 @@ def test_a_refund_after_the_settlement_never_takes_the_available_balance_below_z
     taken = {ln.account.book: ln.amount.fen for ln in refund.lines if ln.side is Side.DEBIT}
     assert taken[Book.THERAPIST_PAYABLE] == 500 and taken[Book.BONUS_EXPENSE] == borne == available - 500
     assert kit.platform.ledger.verify(SYSTEM).ok
+
+
+def test_a_disputed_visit_refunded_in_part_is_split_like_a_completion_and_settles(kit: Kit, shop: Shop,
+                                                                                 therapist: Person,
+                                                                                 customer: Person) -> None:
+    order = order_in(kit, shop, therapist, customer, "finished")
+    kit.platform.orders.dispute(customer.actor, order, "the pressure was too strong")
+    admin = kit.support().actor
+    view = kit.platform.orders.refund(admin, order, Money.yuan(10))
+    assert view.state is OrderState.REFUNDED and view.refunded == Money.yuan(10)
+    with kit.platform.deps.uow() as uow:
+        prepaid = uow.ledger.balance(LedgerAccount.of(Book.CUSTOMER_PREPAYMENTS))
+        completion = uow.ledger.entry(f"order:{order}:completed")
+    assert prepaid == Money(0)  # nothing the customer paid is left unassigned
+    assert completion is not None
+    owed = balances(kit, therapist)[0]
+    income = sum(ln.amount.fen for ln in completion.lines if ln.side is Side.CREDIT
+                 and ln.account.owner == therapist.account_id)
+    assert 0 < owed < income  # the refund took its share back from the therapist's part
+    assert kit.platform.ledger.verify(SYSTEM).ok
+    expect_settles_once(kit, therapist, order, owed)
+
+
+def test_a_disputed_visit_refunded_in_full_leaves_nothing_to_settle(kit: Kit, shop: Shop, therapist: Person,
+                                                                    customer: Person) -> None:
+    order = order_in(kit, shop, therapist, customer, "finished")
+    kit.platform.orders.dispute(customer.actor, order, "no-show of the therapist's skills")
+    view = kit.platform.orders.refund(kit.support().actor, order)
+    assert view.refunded == view.paid
+    with kit.platform.deps.uow() as uow:
+        assert uow.ledger.balance(LedgerAccount.of(Book.CUSTOMER_PREPAYMENTS)) == Money(0)
+    assert balances(kit, therapist) == (0, 0)
+    kit.clock.advance(DAYS + SECOND)
+    assert settle_runs(kit) == RuleCount()
+    assert kit.platform.ledger.verify(SYSTEM).ok

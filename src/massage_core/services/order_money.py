@@ -74,7 +74,8 @@ def _entry_for(uow: UnitOfWork, order: Order, position: int, commission: Commiss
         return captured(order.id, order.paid, at)
     if step.action is OrderAction.REFUND:
         moved = Money.parse_yuan(step.note)  # the refund step's note is the amount it moved
-        if any(s.to_state is OrderState.COMPLETED for s in order.timeline[:position]):
+        if any(s.to_state is OrderState.COMPLETED for s in order.timeline[:position]) \
+                or _served_then_disputed(order, position):
             found = _completion_split(uow, order)
             if found is not None and order.therapist_id is not None:
                 share, settled_already = found
@@ -100,10 +101,28 @@ def _entry_for(uow: UnitOfWork, order: Order, position: int, commission: Commiss
     return None
 
 
+def _served_then_disputed(order: Order, position: int) -> bool:
+    """Whether the refund step at ``position`` refunds a visit that was finished, disputed and never completed:
+    the visit took place, so what the refund leaves is the therapist's and the platform's like a completion's."""
+    step, earlier = order.timeline[position], order.timeline[:position]
+    return (step.action is OrderAction.REFUND and step.from_state is OrderState.DISPUTED
+            and any(s.to_state is OrderState.FINISHED for s in earlier)
+            and not any(s.to_state is OrderState.COMPLETED for s in earlier))
+
+
 def post_new_steps(uow: UnitOfWork, before: Order | None, after: Order, commission: CommissionPolicy) -> None:
-    """Post the entries of the steps ``after`` has beyond ``before`` (all of them for a new order)."""
+    """Post the entries of the steps ``after`` has beyond ``before`` (all of them for a new order).
+
+    A refund of a disputed visit that was never completed first posts the completion split (keyed like any
+    completion, so once), then takes the refund back from it like a refund after completion: the part the
+    customer does not get back is split and settles, instead of staying in customer prepayments."""
     first = len(before.timeline) if before is not None else 0
     for position in range(first, len(after.timeline)):
+        if (_served_then_disputed(after, position) and after.therapist_id is not None and after.paid.fen > 0
+                and uow.ledger.entry(f"order:{after.id}:completed") is None):
+            rate = commission.rate(after.level, after.service_id)
+            uow.ledger.post(completed(after.id, AccountId(after.therapist_id), charges_of(after), rate,
+                                      after.timeline[position].at))
         entry = _entry_for(uow, after, position, commission)
         if entry is not None:
             uow.ledger.post(entry)
