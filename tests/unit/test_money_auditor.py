@@ -221,7 +221,14 @@ class MoneyAuditor(RuleBasedStateMachine):
         """Apply to the model what the order's new timeline steps mean for the therapist's money."""
         view = self._view(booked)
         purse = self.purses[booked.therapist]
-        for step in view.timeline[booked.seen:]:
+        for position in range(booked.seen, len(view.timeline)):
+            step, earlier = view.timeline[position], view.timeline[:position]
+            if (step.action is OrderAction.REFUND and step.from_state is OrderState.DISPUTED and booked.split is None
+                    and any(s.to_state is OrderState.FINISHED for s in earlier)):
+                # a served visit refunded in dispute is split like a completion first (decision 0031)
+                booked.split = self._split(view)
+                booked.pending += booked.split[0] + booked.split[1]
+                purse.pending += booked.split[0] + booked.split[1]
             if step.to_state is OrderState.COMPLETED and step.from_state is not OrderState.COMPLETED:
                 if booked.split is None:
                     booked.split = self._split(view)
