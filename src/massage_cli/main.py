@@ -88,6 +88,12 @@ def _register() -> None:
 
     cli.add_command(commands_complaints.complaints)
     cli.add_command(commands_feedback.feedback)
+    from massage_cli import commands_outbox
+
+    cli.add_command(commands_outbox.outbox)
+    from massage_cli import commands_announcements
+
+    cli.add_command(commands_announcements.announcements)
 
 
 _register()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from massage_core.adapters.crypto.field_cipher import AesGcmFieldCipher
@@ -9,6 +10,7 @@ from massage_core.adapters.crypto.keyring import KeyRing
 from massage_core.adapters.crypto.passwords import Argon2idPasswordHasher
 from massage_core.adapters.memory.identity import SandboxIdentityProvider
 from massage_core.adapters.memory.sms import SandboxCodeSender
+from massage_core.adapters.memory.notifiers import SandboxPushNotifier, SandboxSmsNotifier
 from massage_core.adapters.memory.background_check import SandboxBackgroundCheck
 from massage_core.adapters.files.media_store import FilesystemMediaStore
 from massage_core.adapters.memory.clock import SystemClock
@@ -31,6 +33,8 @@ from massage_core.ports.invoices import InvoiceIssuer
 from massage_core.ports.passwords import PasswordHasher
 from massage_core.ports.payouts import PayoutGateway
 from massage_core.ports.payments import PaymentGateway
+from massage_core.ports.notifiers import Notifier
+from massage_core.domain.notifications import Channel
 from massage_core.services.accounts import AccountsService
 from massage_core.services.audit import AuditService
 from massage_core.services.base import Dependencies, Policies
@@ -54,9 +58,20 @@ from massage_core.services.sanctions import SanctionsService
 from massage_core.services.complaints import ComplaintsService
 from massage_core.services.feedback import FeedbackService
 from massage_core.services.reviews import ReviewsService
+from massage_core.services.chat import ChatService
+from massage_core.adapters.memory.virtual_numbers import SandboxVirtualNumbers
+from massage_core.ports.virtual_numbers import VirtualNumbers
+from massage_core.services.announcements import AnnouncementsService
+from massage_core.services.duty import DutyService
+from massage_core.services.notifications import NotificationsService
 
 DEFAULT_URL = "sqlite:///massage.db"
 DEFAULT_MEDIA_DIR = "massage-media"
+
+
+def sandbox_notifiers() -> dict[Channel, Notifier]:
+    """The default channel adapters: the sandbox SMS and push providers (no e-mail until one is given)."""
+    return {Channel.SMS: SandboxSmsNotifier(), Channel.PUSH: SandboxPushNotifier()}
 
 
 class Platform:
@@ -80,15 +95,25 @@ class Platform:
     ``complaints`` (customers' complaints about orders, therapists' answers, mediation with refund or penalty
     outcomes), ``feedback`` (feedback and suggestions to the platform, with admins' replies),
     ``sanctions`` (deductions, warnings and suspensions of therapists, with one appeal decided by another admin),
-    ``quality`` (therapists' quality scores and the rankings per city and service).
+    ``quality`` (therapists' quality scores and the rankings per city and service),
+    ``chat`` (the masked order chat of a customer and their therapist, and the virtual number they call through
+    ``virtual_numbers``, the sandbox pool unless one is given),
+    ``announcements`` (announcements and training notices to customers and therapists, with read receipts),
+    ``duty`` (support admins on and off SOS duty),
+    ``notifications`` (the outbox dispatcher delivering through ``notifiers`` -- one per channel besides the
+    in-app inbox, which the library keeps itself; default ``sandbox_notifiers()`` --, the account's own inbox
+    and notification preferences).
     """
 
     def __init__(self, deps: Dependencies, *, engine: Any = None, invoice_issuer: InvoiceIssuer | None = None,
-                 payout_gateway: PayoutGateway | None = None) -> None:
+                 payout_gateway: PayoutGateway | None = None,
+                 notifiers: Mapping[Channel, Notifier] | None = None,
+                 virtual_numbers: VirtualNumbers | None = None) -> None:
         self.deps = deps
         self.engine = engine
         self.invoice_issuer = invoice_issuer or SandboxInvoiceIssuer(deps.clock)
         self.payout_gateway = payout_gateway or SandboxPayoutGateway()
+        self.virtual_numbers = virtual_numbers or SandboxVirtualNumbers(deps.clock)
         self.accounts = AccountsService(deps)
         self.users = UsersService(deps)
         self.audit = AuditService(deps)
@@ -102,7 +127,7 @@ class Platform:
         self.coupons = CouponsService(deps)
         self.customers = CustomersService(deps)
         self.invoices = InvoicesService(deps, self.invoice_issuer)
-        self.jobs = JobsService(deps)
+        self.jobs = JobsService(deps, self.virtual_numbers)
         self.ledger = LedgerService(deps)
         self.earnings = EarningsService(deps)
         self.withdrawals = WithdrawalsService(deps, self.payout_gateway)
@@ -111,6 +136,11 @@ class Platform:
         self.complaints = ComplaintsService(deps)
         self.feedback = FeedbackService(deps)
         self.reviews = ReviewsService(deps)
+        self.chat = ChatService(deps, self.virtual_numbers)
+        self.announcements = AnnouncementsService(deps)
+        self.duty = DutyService(deps)
+        self.notifiers: Mapping[Channel, Notifier] = dict(notifiers if notifiers is not None else sandbox_notifiers())
+        self.notifications = NotificationsService(deps, self.notifiers)
 
     @classmethod
     def in_memory(
@@ -127,6 +157,7 @@ class Platform:
         media_store: MediaStore | None = None,
         payment_gateway: PaymentGateway | None = None,
         invoice_issuer: InvoiceIssuer | None = None,
+        notifiers: Mapping[Channel, Notifier] | None = None,
     ) -> Platform:
         """Everything in memory: for tests, demos and embedders' own test suites.
 
@@ -155,7 +186,7 @@ class Platform:
             media_store=media_store or MemoryMediaStore(),
             payment_gateway=payment_gateway or SandboxPaymentGateway(clock),
         )
-        return cls(deps, invoice_issuer=invoice_issuer)
+        return cls(deps, invoice_issuer=invoice_issuer, notifiers=notifiers)
 
     @classmethod
     def from_url(
@@ -175,6 +206,7 @@ class Platform:
         engine_options: dict[str, Any] | None = None,
         check_schema: bool = True,
         invoice_issuer: InvoiceIssuer | None = None,
+        notifiers: Mapping[Channel, Notifier] | None = None,
     ) -> Platform:
         """A platform on a database: ``sqlite:///file.db`` (embedded) or ``postgresql+psycopg://...``.
 
@@ -218,7 +250,7 @@ class Platform:
             media_store=media_store or FilesystemMediaStore(DEFAULT_MEDIA_DIR),
             payment_gateway=payment_gateway or SandboxPaymentGateway(clock),
         )
-        return cls(deps, engine=engine, invoice_issuer=invoice_issuer)
+        return cls(deps, engine=engine, invoice_issuer=invoice_issuer, notifiers=notifiers)
 
     def close(self) -> None:
         """Release database connections."""

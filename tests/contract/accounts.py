@@ -66,6 +66,17 @@ class AccountRepositoryContract:
         with uow_factory() as uow:
             assert uow.accounts.status_of(stored.id) is AccountStatus.SUSPENDED
 
+    def test_active_among_keeps_the_existing_active_ids_of_any_number(self, uow_factory: UowFactory) -> None:
+        active, gone = add_committed(uow_factory, full_account(), make_account())
+        # 1,500 unknown ids sorting before the real ones: a batched read must not stop at its first batch
+        unknown = [AccountId(f"acc_{n:026d}") for n in range(1500)]
+        with uow_factory() as uow:
+            uow.accounts.save(gone.suspend("spam", T0))
+            assert uow.accounts.active_among([active.id, gone.id, active.id]) == frozenset({active.id})
+            assert uow.accounts.active_among([*unknown, gone.id, active.id]) == frozenset({active.id})
+            assert uow.accounts.active_among(unknown[:3]) == frozenset()
+            assert uow.accounts.active_among([]) == frozenset()
+
     def test_add_clears_pending_events(self, uow_factory: UowFactory) -> None:
         account = Account.register(AccountId(new_id("account")), T0, LoginMethod.PHONE, phone=phone())
         assert account.events

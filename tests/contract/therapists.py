@@ -98,6 +98,18 @@ class TherapistRepositoryContract:
             assert twice.value.code == "therapist.duplicate"
             uow.commit()
 
+    def test_zones_of_reads_the_profile_zone_of_those_with_a_profile(self, uow_factory: UowFactory) -> None:
+        urumqi, default = new_profile(uow_factory, time_zone="Asia/Urumqi"), new_profile(uow_factory)
+        plain = make_account()
+        with uow_factory() as uow:
+            uow.accounts.add(plain)
+            uow.commit()
+        unknown = [AccountId(f"acc_{n:026d}") for n in range(1500)]  # sort before: more than one batch
+        with uow_factory() as uow:
+            zones = uow.therapists.zones_of([*unknown, urumqi.id, default.id, plain.id, urumqi.id])
+            assert dict(zones) == {urumqi.id: "Asia/Urumqi", default.id: default.time_zone}
+            assert dict(uow.therapists.zones_of([])) == {}
+
     def test_references_must_exist(self, uow_factory: UowFactory) -> None:
         with uow_factory() as uow:
             with pytest.raises(Conflict) as no_account:

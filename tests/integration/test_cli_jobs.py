@@ -53,7 +53,7 @@ def test_run_due_expires_what_is_due_and_prints_the_counts(env: dict[str, str]) 
     assert {r["rule"]: (r["fired"], r["skipped"]) for r in rows} == {
         "expire_payment": (1, 0), "acceptance_timeout": (0, 0), "auto_complete": (0, 0), "expired_badges": (0, 0),
         "reminders": (0, 0), "settle": (0, 0), "complaint_deadlines": (0, 0), "lift_suspensions": (0, 0),
-        "ratings": (0, 0)}
+        "ratings": (0, 0), "chat_numbers": (0, 0)}
     table = ok(run(env, "jobs", "run-due", "--limit", "10"))
     assert "expire_payment" in table and "reminders" in table
     platform = Platform.from_url(env["MASSAGE_DB"], keyring=KeyRing.load(env["MASSAGE_KEY_FILE"]))

@@ -36,6 +36,9 @@ import matrix_earnings as me
 import matrix_complaints as mcp
 import matrix_reviews as mr
 import matrix_sanctions as msn
+import matrix_announcements as man
+import matrix_chat as mch
+import matrix_notifications as mn
 
 if TYPE_CHECKING:
     from conftest import Kit, Person
@@ -45,7 +48,8 @@ NEW_PASSWORD = "Quiet-Meadow-Compass-77"
 
 SERVICES = ("accounts", "users", "audit", "keys", "catalog", "therapists", "media", "schedules", "search",
             "coupons", "orders", "jobs", "customers", "ledger", "invoices", "withdrawals",
-            "earnings", "reviews", "sanctions", "quality", "complaints", "feedback")
+            "earnings", "reviews", "sanctions", "quality", "complaints", "feedback", "notifications",
+            "chat", "announcements", "duty")
 KINDS = ("anonymous", "customer", "therapist", "support", "finance", "auditor", "superadmin", "system")
 ACCOUNT_KINDS = ("customer", "therapist", "support", "finance", "auditor", "superadmin")
 
@@ -462,6 +466,37 @@ MATRIX: dict[str, Entry] = {
     "feedback.get": Entry(mcp.feedback_get, granted(*ACCOUNT_KINDS, "system")),
     "feedback.list": Entry(mcp.feedback_list, granted(*mcp.MEDIATORS, "system")),
     "feedback.reply": Entry(mcp.feedback_reply, granted(*mcp.MEDIATORS, system=NO_ACCOUNT)),
+    # notifications: superadmins and the system run the dispatcher and manage the outbox; every account reads
+    # and marks its own inbox and chooses its own preferences (decision 0041)
+    "notifications.dispatch": Entry(mn.dispatch, granted(*mn.MANAGERS)),
+    "notifications.retry": Entry(mn.retry, granted(*mn.MANAGERS)),
+    "notifications.outbox": Entry(mn.outbox, granted(*mn.MANAGERS)),
+    "notifications.counts": Entry(mn.counts, granted(*mn.MANAGERS)),
+    "notifications.inbox": Entry(mn.inbox, own_account()),
+    "notifications.unread_count": Entry(mn.unread_count, own_account()),
+    "notifications.mark_read": Entry(mn.mark_read, own_account()),
+    "notifications.preferences": Entry(mn.preferences, own_account()),
+    "notifications.set_preferences": Entry(mn.set_preferences, own_account()),
+    # chat: the order's two parties write and read from acceptance; mediators read only while a complaint is
+    # live (audited); the timer releases ended orders' virtual numbers (0045)
+    "chat.send": Entry(mch.send, granted(*mch.PARTIES, system=NO_ACCOUNT)),
+    "chat.messages": Entry(mch.messages, granted(*mch.PARTIES, *mch.MEDIATORS, system=NO_ACCOUNT)),
+    "chat.mark_read": Entry(mch.mark_read, granted(*mch.PARTIES, system=NO_ACCOUNT)),
+    "chat.unread": Entry(mch.unread, granted(*mch.PARTIES, system=NO_ACCOUNT)),
+    "chat.call_number": Entry(mch.call_number, granted(*mch.PARTIES, system=NO_ACCOUNT)),
+    "chat.release_ended": Entry(mch.release_ended, granted("superadmin", "system")),
+    # announcements: support and superadmins (and the system) send them and read their stats; a recipient reads
+    # and marks their own, anyone else's looks missing; support staff go on and off SOS duty (0044)
+    "announcements.send": Entry(man.send, granted(*man.MANAGERS)),
+    "announcements.list": Entry(man.list_all, granted(*man.MANAGERS)),
+    "announcements.stats": Entry(man.stats, granted(*man.MANAGERS)),
+    "announcements.not_read": Entry(man.not_read, granted(*man.MANAGERS)),
+    "announcements.get": Entry(man.get, granted(*man.MANAGERS, *man.RECIPIENTS, finance=HIDDEN, auditor=HIDDEN)),
+    "announcements.mark_read": Entry(man.mark_read, granted(*man.RECIPIENTS, support=HIDDEN, finance=HIDDEN,
+                                                            auditor=HIDDEN, superadmin=HIDDEN, system=NO_ACCOUNT)),
+    "announcements.mine": Entry(man.mine, own_account()),
+    "duty.set_on_duty": Entry(man.set_on_duty, granted("support", "superadmin", system=NO_ACCOUNT)),
+    "duty.roster": Entry(man.roster, granted(*man.MANAGERS)),
     # -- later contexts add their entries above this line --
 }
 

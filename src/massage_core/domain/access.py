@@ -82,6 +82,12 @@ class Permission(enum.StrEnum):
     """Any therapist's quality score and the rankings (support, auditors, superadmins); decision 0039."""
     OWN_QUALITY_READ = "own_quality.read"
     """A therapist's own quality score; decision 0039."""
+    ANNOUNCEMENTS_MANAGE = "announcements.manage"
+    """Send announcements and training notices, list them and read their stats (support, superadmin); 0044."""
+    SUPPORT_DUTY = "support.duty"
+    """Go on and off SOS duty, see who is on duty (support, superadmin); decision 0044."""
+    OUTBOX_MANAGE = "outbox.manage"
+    """Run the notification dispatcher, list the outbox and retry dead messages (superadmins); decision 0041."""
 
 
 def role_permissions(role: Role) -> frozenset[Permission]:
@@ -105,7 +111,8 @@ def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
                          Permission.SCHEDULES_READ, Permission.RESERVATIONS_MANAGE,
                          Permission.ORDERS_READ, Permission.ORDERS_MANAGE, Permission.CUSTOMER_PROFILES_READ,
                          Permission.REVIEWS_MODERATE, Permission.SANCTIONS_READ, Permission.SANCTIONS_MANAGE,
-                         Permission.QUALITY_READ, Permission.COMPLAINTS_MEDIATE, Permission.FEEDBACK_MANAGE})
+                         Permission.QUALITY_READ, Permission.COMPLAINTS_MEDIATE, Permission.FEEDBACK_MANAGE,
+                         Permission.ANNOUNCEMENTS_MANAGE, Permission.SUPPORT_DUTY})
     table: dict[AdminRole, frozenset[Permission]] = {
         AdminRole.SUPPORT: support,
         AdminRole.FINANCE: frozenset({Permission.USERS_READ, Permission.INVOICES_MANAGE, Permission.LEDGER_READ,
@@ -116,7 +123,7 @@ def admin_permissions(admin_role: AdminRole) -> frozenset[Permission]:
         AdminRole.SUPERADMIN: support
         | frozenset({Permission.ROLES_MANAGE, Permission.AUDIT_READ, Permission.KEYS_MANAGE,
                      Permission.CATALOG_MANAGE, Permission.JOBS_RUN, Permission.INVOICES_MANAGE,
-                     Permission.LEDGER_READ, Permission.MONEY_MANAGE}),
+                     Permission.LEDGER_READ, Permission.MONEY_MANAGE, Permission.OUTBOX_MANAGE}),
     }
     return table[admin_role]
 

@@ -164,6 +164,12 @@ def _text(value: object, name: str, limit: int, *, required: bool = True) -> str
     return text
 
 
+def resolution_note(value: object) -> str:
+    """A mediator's resolution note: 1..NOTE_MAX characters, stripped (ValidationError ``complaint.note``).  The
+    service checks it before a refund outcome calls the gateway, so a bad note never leaves money moved there."""
+    return _text(value, "note", NOTE_MAX)
+
+
 def evidence_refs(refs: Iterable[str] | None) -> tuple[str, ...]:
     """Validated evidence references: at most EVIDENCE_MAX distinct opaque references (a MediaStore key such as
     ``med_...``, or the embedder's own upload id), each 1..128 characters of ``A-Z a-z 0-9 . _ : / = + -``

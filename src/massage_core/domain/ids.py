@@ -43,6 +43,8 @@ PREFIXES: dict[str, str] = {
     "review": "rev",
     "complaint": "cmp",
     "feedback": "fbk",
+    "announcement": "ann",
+    "notification": "ntf",
 }
 
 _BODY = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

@@ -89,9 +89,108 @@ TEMPLATES: Mapping[str, Mapping[str, Template]] = {
         "zh-CN": T("服务提醒", "订单 {order} 将于 {start} 开始（{service}）。"),
         "en": T("Reminder", "Order {order} starts at {start} ({service})."),
     },
+    "chat.message": {
+        "zh-CN": T("新消息", "订单 {order} 有新的聊天消息，请打开应用查看。"),
+        "en": T("New message", "You have a new chat message about order {order}; open the app to read it."),
+    },
     "withdrawal.decided": {
         "zh-CN": T("提现进度", "您的提现 {amount} {outcome}。"),
         "en": T("Withdrawal update", "Your withdrawal of {amount}: {outcome}."),
+    },
+    "order.no_show": {
+        "zh-CN": T("订单已按爽约处理", "订单 {order} 已按爽约处理，扣费 {fee}，退款 {refund}。"),
+        "en": T("No-show recorded", "Order {order} was closed as a no-show; fee {fee}, refund {refund}."),
+    },
+    "withdrawal.approved": {
+        "zh-CN": T("提现已批准", "您的提现 {amount} 已批准，将尽快打款。"),
+        "en": T("Withdrawal approved", "Your withdrawal of {amount} was approved and will be paid out soon."),
+    },
+    "withdrawal.paid": {
+        "zh-CN": T("提现已到账", "您的提现 {amount} 已打款，实际到账 {net}。"),
+        "en": T("Withdrawal paid", "Your withdrawal of {amount} was paid out; {net} was sent to you."),
+    },
+    "withdrawal.failed": {
+        "zh-CN": T("提现打款失败", "您的提现 {amount} 打款失败，款项已退回可提现余额。"),
+        "en": T("Withdrawal failed", "The payout of your withdrawal of {amount} failed; the money is back in "
+                                     "your available balance."),
+    },
+    "withdrawal.rejected": {
+        "zh-CN": T("提现未通过", "您的提现 {amount} 未通过：{reason}。款项已退回可提现余额。"),
+        "en": T("Withdrawal rejected", "Your withdrawal of {amount} was rejected: {reason}. The money is back in "
+                                       "your available balance."),
+    },
+    "vetting.approved": {
+        "zh-CN": T("审核通过", "恭喜，您的技师资料已审核通过，现在可以接单了。"),
+        "en": T("You are approved", "Congratulations: your therapist profile was approved; you can take orders now."),
+    },
+    "vetting.rejected": {
+        "zh-CN": T("审核未通过", "您的技师资料未通过审核：{reasons}。修改后可重新提交。"),
+        "en": T("Not approved", "Your therapist profile was not approved: {reasons}. You may correct it and "
+                                "submit again."),
+    },
+    "certificate.expiring": {
+        "zh-CN": T("证书即将过期", "您的证书 {certificate} 将于 {expires_on} 过期，请及时更新，以免认证被暂停。"),
+        "en": T("Certificate expiring", "Your certificate {certificate} expires on {expires_on}; renew it to keep "
+                                        "your badge."),
+    },
+    "review.published": {
+        "zh-CN": T("评价已发布", "您对订单 {order} 的评价已通过审核。"),
+        "en": T("Review published", "Your review of order {order} passed moderation."),
+    },
+    "review.rejected": {
+        "zh-CN": T("评价未通过审核", "您对订单 {order} 的评价未通过审核：{reason}。"),
+        "en": T("Review rejected", "Your review of order {order} was rejected: {reason}."),
+    },
+    "reply.published": {
+        "zh-CN": T("回复已发布", "您对订单 {order} 评价的回复已通过审核。"),
+        "en": T("Reply published", "Your reply to the review of order {order} passed moderation."),
+    },
+    "reply.rejected": {
+        "zh-CN": T("回复未通过审核", "您对订单 {order} 评价的回复未通过审核：{reason}。"),
+        "en": T("Reply rejected", "Your reply to the review of order {order} was rejected: {reason}."),
+    },
+    "complaint.filed": {
+        "zh-CN": T("您收到一条投诉", "订单 {order} 收到投诉 {complaint}，请在 {due} 前回复。"),
+        "en": T("A complaint about you", "Complaint {complaint} about order {order}: please answer before {due}."),
+    },
+    "complaint.answered": {
+        "zh-CN": T("投诉已回复", "技师已回复您的投诉 {complaint}（订单 {order}）。"),
+        "en": T("Complaint answered", "The therapist answered your complaint {complaint} about order {order}."),
+    },
+    "complaint.mediation": {
+        "zh-CN": T("投诉进入调解", "投诉 {complaint}（订单 {order}）已由平台介入调解。"),
+        "en": T("Complaint in mediation", "Complaint {complaint} about order {order} is now mediated by the "
+                                          "platform."),
+    },
+    "complaint.resolved": {
+        "zh-CN": T("投诉已处理", "投诉 {complaint}（订单 {order}）已处理完毕，请在投诉详情中查看结果。"),
+        "en": T("Complaint resolved", "Complaint {complaint} about order {order} was resolved; see its details "
+                                      "for the outcome."),
+    },
+    "complaint.withdrawn": {
+        "zh-CN": T("投诉已撤回", "顾客已撤回投诉 {complaint}（订单 {order}）。"),
+        "en": T("Complaint withdrawn", "The customer withdrew complaint {complaint} about order {order}."),
+    },
+    "sanction.deduction": {
+        "zh-CN": T("处罚通知", "您被扣款 {amount}，原因：{reason}。可在 {days} 天内申诉。"),
+        "en": T("Penalty", "A deduction of {amount} was imposed on you: {reason}. You may appeal within {days} "
+                           "days."),
+    },
+    "sanction.warning": {
+        "zh-CN": T("警告通知", "您收到一次警告，原因：{reason}。可在 {days} 天内申诉。"),
+        "en": T("Warning", "You received a warning: {reason}. You may appeal within {days} days."),
+    },
+    "sanction.suspension": {
+        "zh-CN": T("停单通知", "您的接单资格已被暂停，原因：{reason}。可在 {days} 天内申诉。"),
+        "en": T("Suspension", "You are suspended from taking orders: {reason}. You may appeal within {days} days."),
+    },
+    "appeal.upheld": {
+        "zh-CN": T("申诉成功", "您对处罚 {sanction} 的申诉已被支持，处罚已撤销。"),
+        "en": T("Appeal upheld", "Your appeal against {sanction} was upheld; the sanction is reversed."),
+    },
+    "appeal.rejected": {
+        "zh-CN": T("申诉未通过", "您对处罚 {sanction} 的申诉未被支持：{reason}。"),
+        "en": T("Appeal rejected", "Your appeal against {sanction} was rejected: {reason}."),
     },
     "announcement": {
         "zh-CN": T("{title}", "{text}"),

@@ -8,7 +8,7 @@ into the domain errors named here.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from massage_core.domain.accounts import Account, AccountStatus, Provider
 from massage_core.domain.audit import AuditEntry, AuditRecord
@@ -37,6 +37,14 @@ class AccountRepository(abc.ABC):
         """Return the account's status (``get(account_id).status``, which adapters may read more cheaply:
         no identities, nothing decrypted); raise ``NotFound`` when there is none."""
         return self.get(account_id).status
+
+    @abc.abstractmethod
+    def active_among(self, account_ids: Collection[AccountId]) -> frozenset[AccountId]:
+        """Return those of ``account_ids`` whose account exists and is active (unknown ids are left out).
+
+        Reads the status alone, in a bounded number of statements whatever the number of ids (the outbox
+        writer asks this for a whole page of recipients): no identities read, nothing decrypted.
+        """
 
     @abc.abstractmethod
     def find_by_phone(self, phone: PhoneNumber) -> Account | None:

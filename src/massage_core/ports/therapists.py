@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from massage_core.domain.ids import AccountId, ServiceId
 from massage_core.domain.therapists import TherapistProfile
@@ -30,6 +30,14 @@ class TherapistRepository(abc.ABC):
     @abc.abstractmethod
     def find(self, therapist_id: AccountId) -> TherapistProfile | None:
         """Return the profile, or None."""
+
+    @abc.abstractmethod
+    def zones_of(self, therapist_ids: Collection[AccountId]) -> Mapping[AccountId, str]:
+        """Return the profile time zone of each of ``therapist_ids`` that has a profile (others are left out).
+
+        A bounded number of statements whatever the number of ids; nothing else of the profile is read or
+        decrypted (the outbox writer's zone of a page of recipients).
+        """
 
     @abc.abstractmethod
     def save(self, profile: TherapistProfile) -> TherapistProfile:

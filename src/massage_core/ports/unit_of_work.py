@@ -18,6 +18,9 @@ from massage_core.ports.catalog import CategoryRepository, LevelRepository, Pack
 from massage_core.ports.media import MediaRepository
 from massage_core.ports.orders import OrderRepository
 from massage_core.ports.outbox import OutboxRepository
+from massage_core.ports.announcements import AnnouncementRepository, DutyRoster
+from massage_core.ports.inbox import InboxRepository
+from massage_core.ports.notification_preferences import NotificationPreferencesRepository
 from massage_core.ports.coupons import CouponRepository
 from massage_core.ports.customers import CustomerProfileRepository
 from massage_core.ports.invoices import InvoiceRepository
@@ -30,6 +33,7 @@ from massage_core.ports.sanctions import SanctionRepository
 from massage_core.ports.complaints import ComplaintsRepository
 from massage_core.ports.feedback import FeedbackRepository
 from massage_core.ports.reviews import ReviewRepository
+from massage_core.ports.chat import ChatRepository
 
 
 class UnitOfWork(abc.ABC):
@@ -64,10 +68,15 @@ class UnitOfWork(abc.ABC):
     ledger: LedgerRepository
     withdrawals: WithdrawalRepository
     outbox: OutboxRepository
+    announcements: AnnouncementRepository
+    duty: DutyRoster
+    inbox: InboxRepository
+    notification_preferences: NotificationPreferencesRepository
     sanctions: SanctionRepository
     complaints: ComplaintsRepository
     feedback: FeedbackRepository
     reviews: ReviewRepository
+    chat: ChatRepository
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

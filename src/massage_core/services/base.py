@@ -18,6 +18,7 @@ from massage_core.domain.postings import CommissionPolicy
 from massage_core.domain.pricing import PricingPolicy
 from massage_core.domain.withdrawals import WithdrawalPolicy
 from massage_core.domain.quality import QualityPolicy
+from massage_core.domain.outbox import RetryPolicy
 from massage_core.domain.search import RatingPrior
 from massage_core.domain.time import Instant
 from massage_core.ports.background_check import BackgroundCheck
@@ -80,6 +81,16 @@ class Policies:
     """The Bayesian prior of the reviews' ratings (decision 0037)."""
     review_words: tuple[str, ...] | None = None
     """The sensitive-word list of review and reply screening; None: the screener's default list."""
+    chat_after_completion_hours: int = 24
+    """An order's chat (and its virtual number) stays open this many hours after completion (decision 0045)."""
+    chat_per_minute: int = 30
+    """The most messages one party may send in one order's chat in any 60 seconds (decision 0045)."""
+    payment_expiry_notice_minutes: int = 5
+    """The customer is told this many minutes before the payment window closes (decision 0043)."""
+    certificate_notice_days: int = 30
+    """A therapist is told this many days before a certificate's last valid day (decision 0043)."""
+    outbox_retry: RetryPolicy = RetryPolicy()
+    """The notification dispatcher's backoff and attempts before a message is parked as dead (decision 0041)."""
 
 
 @frozen

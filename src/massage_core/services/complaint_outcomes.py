@@ -56,11 +56,14 @@ class ComplaintOutcomes(OrderFlows):
         elif wanted is None or not 1 <= wanted.fen <= left.fen or wanted.currency != left.currency:
             raise ValidationError(f"a partial refund is ¥0.01..{left}", code="complaint.amount", field="amount")
         changed = order
+        if order.state is OrderState.FINISHED:  # served, not confirmed yet: complete it so what is left is split
+            changed = changed.complete(Who.system(), now)
         if order.state is not OrderState.DISPUTED:
             changed = changed.dispute(Who.customer(order.customer_id), now, f"complaint {complaint.id}")
         details.update(order=order.id, refund=refund_number(changed))
         changed = self._refund(changed, Who.admin(me), now, f"complaint {complaint.id}", wanted)
         post_new_steps(uow, order, changed, self._deps.policies.commission)
+        self._notify(uow, order, changed, now)
         uow.record(changed.events)
         uow.orders.save(changed)
         return wanted
@@ -76,6 +79,6 @@ class ComplaintOutcomes(OrderFlows):
         if available < wanted:
             raise ValidationError(f"the therapist's available balance is {available} yuan",
                                   code="complaint.exceeds_available", field="amount")
-        reason = f"complaint {complaint.id}: {note.strip() if isinstance(note, str) else ''}"
-        uow.ledger.post(postings.penalty(complaint.id, therapist, wanted, now, reason))
+        # the memo names the complaint only: the note stays encrypted with it, never in the immutable ledger
+        uow.ledger.post(postings.penalty(complaint.id, therapist, wanted, now, f"complaint {complaint.id}"))
         return wanted

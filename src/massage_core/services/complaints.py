@@ -7,11 +7,13 @@ therapist's answer, the platform's mediation and its outcome (decision 0038).
   ``Policies.complaint_answer_hours`` to ``respond`` (once); then ``jobs.run_due`` moves it to mediation
   (``escalate_overdue``).
 * ``take`` / ``resolve``: a named mediator (``complaints.mediate``: support, superadmin) takes it and resolves it
-  with an outcome.  ``partial_refund`` / ``full_refund`` go through the order's own refund path: a finished or
-  completed order is disputed on the customer's behalf (the complaint is their contest), then refunded by the
-  mediator -- the gateway refund number is ``<order>-r<position>``, the ledger takes back exactly what the
-  completion credited (``order_money``), and the settlement timer sees it.  ``penalty`` posts
-  ``postings.penalty`` under ``penalty:<complaint id>`` against the therapist's available balance.
+  with an outcome.  ``partial_refund`` / ``full_refund`` go through the order's own refund path: a finished order
+  is first completed by the system (the visit was served: what the refund leaves is split and settles), then a
+  completed order is disputed on the customer's behalf (the complaint is their contest) and refunded by the
+  mediator (the note is checked before the gateway is called) -- the gateway refund number is
+  ``<order>-r<position>``, the ledger takes back exactly what the completion credited (``order_money``), and the
+  settlement timer sees it.  ``penalty`` posts ``postings.penalty`` under ``penalty:<complaint id>`` (memo
+  ``complaint <id>``: the note stays out of the ledger) against the therapist's available balance.
 * ``withdraw``: the customer, before the resolution.
 * Every step is audited; the customer and the therapist read their complaints (``get``, ``mine``,
   ``about_me``), mediators every one (``list``); anybody else's looks missing (NotFound).
@@ -33,6 +35,7 @@ from massage_core.domain.complaints import (
     Outcome,
     complaint_id,
     next_state,
+    resolution_note,
 )
 from massage_core.domain.errors import Conflict, ValidationError
 from massage_core.domain.ids import AccountId
@@ -45,6 +48,7 @@ from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import not_found, page_bounds
 from massage_core.services.complaint_views import ComplaintPage, ComplaintView, Escalated
 from massage_core.services.complaint_outcomes import ComplaintOutcomes, money_or_fen
+from massage_core.services.notify_people import notify_complaint
 
 FILABLE = frozenset({OrderState.ACCEPTED, OrderState.DEPARTED, OrderState.ARRIVED, OrderState.IN_SERVICE,
                      OrderState.FINISHED, OrderState.COMPLETED, OrderState.DISPUTED, OrderState.CANCELLED,
@@ -131,6 +135,7 @@ class ComplaintsService(ComplaintOutcomes):
             made = Complaint.file(ident, oid, me, AccountId(found.therapist_id), category, description, evidence,
                                   now, due)
             saved = uow.complaints.add(made)
+            notify_complaint(uow, self._deps, saved, now)
             self._audit_ok(uow, actor, "complaints.file", saved.id, now, order=oid, category=saved.category.value)
             uow.commit()
         return ComplaintView.of(saved, staff=False)
@@ -202,6 +207,7 @@ class ComplaintsService(ComplaintOutcomes):
         me = self._named(actor)
         decided = _outcome(outcome)
         wanted = money_or_fen(amount)
+        note = resolution_note(note)  # before any money moves: the gateway's refund is not rolled back
         details: dict[str, str] = {}
 
         def change(uow: UnitOfWork, current: Complaint, now: Instant) -> Complaint:
@@ -226,6 +232,7 @@ class ComplaintsService(ComplaintOutcomes):
         with self._guard(actor, f"complaints.{action}", target), self._uow() as uow:
             current = uow.complaints.get_for_update(target)
             saved = uow.complaints.save(change(uow, current, now))
+            notify_complaint(uow, self._deps, saved, now)
             self._audit_ok(uow, actor, f"complaints.{action}", target, now, state=saved.state.value,
                            **(details or {}))
             uow.commit()
@@ -248,7 +255,7 @@ class ComplaintsService(ComplaintOutcomes):
                     current = uow.complaints.get_for_update(ident)
                     if current.state is not ComplaintState.OPEN or now < current.answer_due:
                         continue
-                    uow.complaints.save(current.escalate(now))
+                    notify_complaint(uow, self._deps, uow.complaints.save(current.escalate(now)), now)
                     self._audit_ok(uow, Actor.system(), "complaints.escalate", ident, now,
                                    state=ComplaintState.UNDER_MEDIATION.value)
                     uow.commit()

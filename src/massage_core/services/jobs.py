@@ -5,7 +5,8 @@ One run goes through these rules, each order (or complaint) in its own unit of w
 * ``expire_payment``: unpaid orders older than ``Policies.payment_window_minutes`` are closed at the gateway,
   then expired by the system; the therapist's hold is released and a coupon redemption restored.  When the
   gateway says the payment went through meanwhile (``payment.already_paid``), the order is left alone for the
-  payment callback, which is on its way (counted as skipped).
+  payment callback, which is on its way (counted as skipped).  Its look-ahead tells the customer of each unpaid
+  order whose window closes within ``payment_expiry_notice_minutes`` (once; counted nowhere; decision 0043).
 * ``acceptance_timeout``: paid offers nobody accepted (or grabbed) within ``acceptance_timeout_minutes`` are
   withdrawn by the system, and dispatch goes on exactly as after a therapist's rejection
   (``OrderDispatch._redispatch_or_cancel``): the next best match, another broadcast round, or -- nobody left,
@@ -14,7 +15,8 @@ One run goes through these rules, each order (or complaint) in its own unit of w
 * ``expired_badges``: ``therapists.suspend_expired_badges`` with the same actor.
 * ``reminders``: accepted orders whose start is within one of ``reminder_leads_minutes`` get a ``remind`` step
   (an SOS-like step that keeps the state) and an ``OrderReminded`` event, once per lead time; the timeline is
-  the record, so a rerun emits nothing.
+  the record, so a rerun emits nothing.  Every order rule writes its notifications in the order's own unit of
+  work (``_one`` -> ``_notify``; decision 0043): the reminder goes to the customer and the therapist.
 * ``settle``: orders that left money pending for their therapist -- completed ones, and cancelled / no-show
   ones whose cancellation entry compensated the therapist (whether refunded since or not) -- get it moved to
   payable (``postings.settled``) ``Policies.settlement_days`` (T+N) after they entered their state (the
@@ -27,6 +29,8 @@ One run goes through these rules, each order (or complaint) in its own unit of w
   (``sanctions.lift_expired``; decision 0039).
 * ``ratings``: therapists whose reviews became visible because their review window closed get their search
   rating refreshed (``reviews.release_due``; decision 0037).
+* ``chat_numbers``: virtual numbers of orders whose chat closed, and expired ones, are released
+  (``chat.release_ended``; decision 0045) -- when the platform wired a ``VirtualNumbers`` provider.
 
 Safe to run twice at once: each order is re-read and re-checked in its own unit of work, and the order's
 version check lets one of two concurrent saves win; the loser (Conflict ``conflict.stale``), an order no
@@ -56,10 +60,13 @@ from massage_core.services.base import Dependencies
 from massage_core.services.ledger import completion_key
 from massage_core.services.order_dispatch import OrderDispatch
 from massage_core.services.order_money import post_new_steps
+from massage_core.services.notify_orders import warn_expiring_payments
 from massage_core.services.therapists import TherapistsService
 from massage_core.services.sanctions import SanctionsService
 from massage_core.services.complaints import ComplaintsService
 from massage_core.services.reviews import ReviewsService
+from massage_core.services.chat import ChatService
+from massage_core.ports.virtual_numbers import VirtualNumbers
 
 Fire = Callable[[UnitOfWork, Order, Instant], Order | None]
 """One rule on one freshly loaded order: the changed order, or None when it is not to fire after all."""
@@ -90,6 +97,7 @@ class DueReport:
     complaint_deadlines: RuleCount = RuleCount()
     lift_suspensions: RuleCount = RuleCount()
     ratings: RuleCount = RuleCount()
+    chat_numbers: RuleCount = RuleCount()
 
     def rules(self) -> dict[str, RuleCount]:
         """Rule name -> counts, in the order the run applies them."""
@@ -97,7 +105,7 @@ class DueReport:
                 "auto_complete": self.auto_complete, "expired_badges": self.expired_badges,
                 "reminders": self.reminders, "settle": self.settle,
                 "complaint_deadlines": self.complaint_deadlines, "lift_suspensions": self.lift_suspensions,
-                "ratings": self.ratings}
+                "ratings": self.ratings, "chat_numbers": self.chat_numbers}
 
     @property
     def fired(self) -> int:
@@ -107,12 +115,13 @@ class DueReport:
 class JobsService(OrderDispatch):
     """``platform.jobs``: see the module docstring."""
 
-    def __init__(self, deps: Dependencies) -> None:
+    def __init__(self, deps: Dependencies, numbers: VirtualNumbers | None = None) -> None:
         super().__init__(deps)
         self._therapists = TherapistsService(deps)
         self._complaints = ComplaintsService(deps)
         self._sanctions = SanctionsService(deps)
         self._reviews = ReviewsService(deps)
+        self._chat = ChatService(deps, numbers) if numbers is not None else None
 
     def run_due(self, actor: Actor, *, limit_per_rule: int = 500) -> DueReport:
         """Fire every due timer once (the system actor from cron, or a superadmin: ``jobs.run``).
@@ -129,6 +138,9 @@ class JobsService(OrderDispatch):
         limit = limit_per_rule
         expired = self._each(OrderState.PENDING_PAYMENT, now - dt.timedelta(minutes=policies.payment_window_minutes),
                              now, limit, self._expire)
+        with self._uow() as uow:  # the expiry rule's look-ahead (decision 0043); counted nowhere
+            warn_expiring_payments(uow, self._deps, now, limit)
+            uow.commit()
         timed_out = self._each(OrderState.AWAITING_ACCEPTANCE,
                                now - dt.timedelta(minutes=policies.acceptance_timeout_minutes), now, limit,
                                self._time_out)
@@ -141,7 +153,8 @@ class JobsService(OrderDispatch):
         report = DueReport(now, expired, timed_out, completed, badges, reminders, settled,
                            RuleCount(len(escalated.fired), escalated.skipped),
                            RuleCount(fired=self._sanctions.lift_expired(actor, limit=limit)),
-                           RuleCount(fired=self._reviews.release_due(actor, limit=limit)))
+                           RuleCount(fired=self._reviews.release_due(actor, limit=limit)),
+                           RuleCount(fired=self._chat.release_ended(actor, limit=limit)) if self._chat else RuleCount())
         if not actor.is_system:
             with self._uow() as uow:
                 self._audit_ok(uow, actor, "jobs.run_due", "jobs", now,
@@ -174,6 +187,7 @@ class JobsService(OrderDispatch):
                     return False
                 self._follow_time(uow, order, changed, now)
                 post_new_steps(uow, order, changed, self._deps.policies.commission)
+                self._notify(uow, order, changed, now)
                 uow.record(changed.events)
                 uow.orders.save(changed)
                 uow.commit()

@@ -3,7 +3,8 @@
 An SOS keeps the order's state, adds a timeline step (with the therapist's note, encrypted at rest), emits
 ``SosRaised`` and is audited (``orders.sos``).  This read turns the recent ones into alerts, the most recent
 first; an alert is *open* while its visit is still under way (departed, arrived or in service).  Delivering the
-alert to on-duty support over SMS or push is the notifications' part (issue 7).
+alert to on-duty support is ``_alert_support``: the SOS's unit of work also writes an urgent ``sos.alert`` to every
+support admin on duty (or every support admin when nobody is; ``services.duty``, decision 0044).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from massage_core.domain.access import Actor, Permission
 from massage_core.domain.errors import ValidationError
 from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import VISIT_STATES, OrderAction, OrderId, OrderState
+from massage_core.domain.orders import Order
 from massage_core.domain.time import Instant
+from massage_core.ports.unit_of_work import UnitOfWork
+from massage_core.services.duty import notify_sos
 from massage_core.services.order_payments import OrderFlows
 
 
@@ -35,6 +39,11 @@ class SosAlert:
 
 class OrderAlerts(OrderFlows):
     """``platform.orders.sos_alerts``."""
+
+    def _alert_support(self, uow: UnitOfWork, before: Order, changed: Order, now: Instant) -> Order:
+        """After an SOS step: the urgent message to support, in the SOS's own unit of work."""
+        notify_sos(uow, self._deps, changed, now)
+        return changed
 
     def sos_alerts(self, actor: Actor, *, hours: int = 24, open_only: bool = False,
                    limit: int = 50) -> tuple[SosAlert, ...]:

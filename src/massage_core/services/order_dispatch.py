@@ -81,6 +81,15 @@ class OrderDispatch(OrderFlows):
                  for metres, p, rating in found}
         return [facts[c.therapist_id] for c in rank((e.facts for e in facts.values()), policy)]
 
+    def _broadcast_to(self, uow: UnitOfWork, order: Order, now: Instant) -> list[TherapistProfile]:
+        """The eligible therapists a broadcast order is offered to now (its notification, decision 0043)."""
+        request = self._request_of(order)
+        if request is None:
+            return []
+        offered = Offered(uow.catalog_services.get(order.service_id), order.scheduled, None)
+        return [e.profile for e in self._eligible(uow, request, offered, now,
+                                                  exclude={*order.rejected_by, order.customer_id})]
+
     # -- after a rejection or a timeout ----------------------------------------------------------------
 
     @staticmethod

@@ -68,6 +68,7 @@ class OrderOffers(OrderDispatch):
                 if not self._hold_firm(uow, current, me, now):
                     raise Conflict("your time is no longer free then", code="reservation.overlap")
                 accepted = current.accept(Who.therapist(me), now)
+                self._notify(uow, current, accepted, now)
                 uow.record(accepted.events)
                 saved = uow.orders.save(accepted)
                 uow.commit()

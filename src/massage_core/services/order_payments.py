@@ -10,7 +10,7 @@ moves the money once; the order's version check lets exactly one of two concurre
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from massage_core.domain.access import Actor, Permission
 from massage_core.domain.errors import Conflict, MassageError, PermissionDenied
@@ -20,11 +20,13 @@ from massage_core.domain.order_states import OrderId, OrderParty, Who, order_id
 from massage_core.domain.orders import Order
 from massage_core.domain.payments import RefundRequest
 from massage_core.domain.reservations import Reservation
+from massage_core.domain.therapists import TherapistProfile
 from massage_core.domain.time import Instant
 from massage_core.ports.payments import PaymentGateway
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Denied, Service, not_found
 from massage_core.services.order_money import post_new_steps
+from massage_core.services.notify_orders import notify_order
 
 Step = Callable[[Order, Who, Instant], Order]
 After = Callable[[UnitOfWork, Order, Order, Instant], Order]
@@ -84,12 +86,21 @@ class OrderFlows(Service):
                 changed = after(uow, current, changed, now)
             self._follow_time(uow, current, changed, now)
             post_new_steps(uow, current, changed, self._deps.policies.commission)
+            self._notify(uow, current, changed, now)
             uow.record(changed.events)
             saved = uow.orders.save(changed)
             if who.party is OrderParty.ADMIN or action == "sos":
                 self._audit_ok(uow, actor, f"orders.{action}", oid, now, state=saved.state.value, **audit)
             uow.commit()
         return saved
+
+    def _notify(self, uow: UnitOfWork, before: Order, after: Order, now: Instant) -> None:
+        """Write the notifications of the order's new steps in this unit of work (decision 0043)."""
+        notify_order(uow, self._deps, before, after, now, self._broadcast_to)
+
+    def _broadcast_to(self, uow: UnitOfWork, order: Order, now: Instant) -> Sequence[TherapistProfile]:
+        """Who a broadcast order is offered to now; dispatch (``OrderDispatch``) knows."""
+        return ()
 
     # -- the therapist's time ------------------------------------------------------------------------
 

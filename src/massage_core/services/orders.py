@@ -34,6 +34,7 @@ from massage_core.domain.time import Instant
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.order_alerts import OrderAlerts
 from massage_core.services.order_money import post_new_steps
+from massage_core.services.notify_orders import late_refund
 from massage_core.services.order_incidents import OrderIncidents
 from massage_core.services.customers import declared_conditions
 from massage_core.services.order_quotes import BookingRequest, Priced, check_offer, check_therapist, quote_for
@@ -251,6 +252,7 @@ class OrdersService(OrderIncidents, OrderAlerts):
                                                    "the order was no longer payable"))
                 uow.ledger.post(captured(order.id, amount, now))
                 uow.ledger.post(refunded(order.id, f"{order.id}-late", amount, now))
+                late_refund(uow, self._deps, order, amount, now)
                 uow.commit()
                 return OrderView.of(order)
             paid = order.pay(Who.system(), amount, now, reference=transaction)
@@ -259,6 +261,7 @@ class OrdersService(OrderIncidents, OrderAlerts):
                 paid = self._redispatch_or_cancel(uow, rejected, now)
                 self._follow_time(uow, order, paid, now)
             post_new_steps(uow, order, paid, self._deps.policies.commission)
+            self._notify(uow, order, paid, now)
             uow.record(paid.events)
             saved = uow.orders.save(paid)
             uow.commit()
@@ -311,7 +314,8 @@ class OrdersService(OrderIncidents, OrderAlerts):
     def sos(self, actor: Actor, order: str, note: str = "") -> OrderView:
         """An SOS during a visit: the state stays; a ``SosRaised`` event and an audit entry are recorded."""
         self._serve(actor, order, "sos")
-        return self._view(actor, self._act(actor, order, "sos", THERAPIST, lambda o, w, t: o.sos(w, t, note)))
+        return self._view(actor, self._act(actor, order, "sos", THERAPIST, lambda o, w, t: o.sos(w, t, note),
+                                           self._alert_support))
 
     # -- the customer and admins ---------------------------------------------------------------------
 

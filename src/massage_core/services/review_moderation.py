@@ -25,6 +25,7 @@ from massage_core.ports.reviews import PAGE
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Service, page_bounds
 from massage_core.services.review_views import ReviewView, moderator_view
+from massage_core.services.notify_people import notify_review
 
 Spans = Sequence[tuple[int, int]]
 
@@ -75,7 +76,8 @@ class ReviewModeration(Service):
         return self._moderate(actor, review, ModerationAction.APPROVE, reply=reply)
 
     def reject(self, actor: Actor, review: str, reason: str, *, reply: bool = False) -> ReviewView:
-        """Reject a pending or approved review (or its reply) with a reason the author sees.  Audited.
+        """Reject a pending or approved review (or its reply) with a reason the author sees; what the screener
+        finds in its text is masked (``*``) in the stored text, as it will never be public.  Audited.
 
         Raises ValidationError ``invalid_id`` / ``review.reason``, NotFound, Conflict ``review.no_reply`` or
         ``conflict.stale``, InvalidTransition (already rejected), PermissionDenied without
@@ -109,6 +111,12 @@ class ReviewModeration(Service):
         masked = mask_spans(text, found)
         return masked, ",".join(f"{start}-{end}" for start, end in found)
 
+    def _scrubbed(self, text: str) -> str | None:
+        """``text`` with what the screener finds masked (None: nothing found).  A rejected text is never public,
+        so the contact details that sent it to the queue are not kept in clear."""
+        screening = self._screener().screen(text)
+        return None if screening.clean else screening.masked()
+
     def _moderate(self, actor: Actor, review: str, action: ModerationAction, *, reply: bool,
                   reason: str | None = None, spans: Spans | None = None) -> ReviewView:
         target = review_id(review)
@@ -124,14 +132,19 @@ class ReviewModeration(Service):
                     raise Conflict(f"review {target} has no reply", code="review.no_reply")
                 if action is ModerationAction.MASK:
                     masked, details["spans"] = self._masked(current.reply.text, spans)
+                elif action is ModerationAction.REJECT:
+                    masked = self._scrubbed(current.reply.text)
                 changed = current.moderate_reply(action, actor.account_id, now, admin=True, reason=reason,
                                                  masked_text=masked)
             else:
                 if action is ModerationAction.MASK:
                     masked, details["spans"] = self._masked(current.text, spans)
+                elif action is ModerationAction.REJECT:
+                    masked = self._scrubbed(current.text)
                 changed = current.moderate(action, actor.account_id, now, admin=True, reason=reason,
                                            masked_text=masked)
             saved = uow.reviews.save(changed)
+            notify_review(uow, self._deps, saved, reply, now)
             if not reply:
                 self._refresh(uow, saved.therapist_id, now)
             if reason is not None:
@@ -155,8 +168,10 @@ class ReviewModeration(Service):
     def release_due(self, actor: Actor, *, limit: int = 200) -> int:
         """Refresh the rating of every therapist with reviews that became visible since their rating was last
         computed (their review window closed); return how many.  Safe to rerun.  Raises PermissionDenied
-        without ``jobs.run`` (the system, superadmins)."""
+        without ``jobs.run`` (the system, superadmins), ValidationError ``jobs.limit`` (not 1..10000)."""
         self._require(actor, Permission.JOBS_RUN, "reviews.release_due", "reviews")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+            raise ValidationError("limit must be 1..10000", code="jobs.limit", field="limit")
         now = self._now()
         with self._uow() as uow:
             due = list(uow.reviews.uncounted_therapists(now, limit=limit))

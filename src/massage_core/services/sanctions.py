@@ -48,6 +48,7 @@ from massage_core.domain.time import Instant, utc
 from massage_core.ports.sanctions import PAGE
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Denied, Service, not_found, page_bounds
+from massage_core.services.notify_people import notify_sanction
 
 
 @frozen
@@ -168,6 +169,7 @@ class SanctionsService(Service):
                 uow.record(profile.events)
                 uow.therapists.save(profile)
             saved = uow.sanctions.add(made)
+            notify_sanction(uow, self._deps, saved, now)
             self._audit_ok(uow, actor, "sanctions.impose", saved.id, now, therapist=target, kind=saved.kind.value,
                            amount=str(saved.amount.fen) if saved.amount else "",
                            ends_at=saved.ends_at.isoformat() if saved.ends_at else "")
@@ -223,6 +225,7 @@ class SanctionsService(Service):
             except PermissionDenied as refused:
                 raise Denied(refused) from None
             saved = uow.sanctions.save(decided)
+            notify_sanction(uow, self._deps, saved, now)
             if upheld:
                 self._reverse(uow, saved, now)
             self._audit_ok(uow, actor, "sanctions.decide_appeal", target, now, therapist=saved.therapist_id,

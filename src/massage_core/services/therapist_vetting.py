@@ -21,6 +21,7 @@ from massage_core.ports.background_check import BackgroundCheckRequest
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Service
 from massage_core.services.therapist_views import TherapistView
+from massage_core.services.notify_people import notify_expiring_certificates, notify_vetting
 
 Step = Callable[[TherapistProfile, str, Instant], TherapistProfile]
 
@@ -46,6 +47,7 @@ class VettingFlows(Service):
         with self._uow() as uow:
             before = uow.therapists.get(target)
             after = self._save(uow, step(before, actor.label, now))
+            notify_vetting(uow, self._deps, before, after, now)
             self._audit_step(uow, actor, action, before, after, now, **details)
             uow.commit()
             return TherapistView.of(after)
@@ -147,5 +149,8 @@ class VettingFlows(Service):
                                from_state=profile.state.value, to_state=after.state.value,
                                certificates=",".join(c.number for c in expired))
                 suspended.append(after.id)
+            notice = now.date() + timedelta(days=self._deps.policies.certificate_notice_days + 1)
+            notify_expiring_certificates(uow, self._deps, uow.therapists.with_certificates_expiring_before(notice),
+                                         now)
             uow.commit()
         return suspended

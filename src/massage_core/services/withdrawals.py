@@ -29,6 +29,7 @@ from massage_core.ports.payouts import PayoutGateway
 from massage_core.ports.withdrawals import PAGE
 from massage_core.services.base import Dependencies
 from massage_core.services.payout_batches import PayoutBatches
+from massage_core.services.notify_people import notify_withdrawal
 
 INSUFFICIENT = "withdrawal.insufficient"
 SETTLED = frozenset({WithdrawalState.PAID, WithdrawalState.FAILED})
@@ -118,6 +119,7 @@ class WithdrawalsService(PayoutBatches):
         now = self._now()
         with self._uow() as uow:
             saved = uow.withdrawals.save(uow.withdrawals.get(target).approve(actor.account_id, now))
+            notify_withdrawal(uow, self._deps, saved, now)
             self._audit_ok(uow, actor, "withdrawals.approve", target, now, amount=str(saved.amount.fen))
             uow.commit()
             return saved
@@ -134,6 +136,7 @@ class WithdrawalsService(PayoutBatches):
         with self._uow() as uow:
             current = uow.withdrawals.get(target)
             saved = uow.withdrawals.save(current.reject(actor.account_id, now, reason))
+            notify_withdrawal(uow, self._deps, saved, now)
             uow.ledger.post(postings.withdrawal_released(saved.id, saved.therapist_id, saved.amount, now))
             self._audit_ok(uow, actor, "withdrawals.reject", target, now, amount=str(saved.amount.fen),
                            reason=saved.reason or "")
@@ -186,6 +189,7 @@ class WithdrawalsService(PayoutBatches):
                 uow.ledger.post(postings.payout_failed(current.id, current.therapist_id, current.amount,
                                                        current.fee, now))
                 saved = uow.withdrawals.save(current.mark_failed(now, result.reason or "payout failed"))
+            notify_withdrawal(uow, self._deps, saved, now)
             self._audit_ok(uow, actor, "withdrawals.pay", target, now, outcome=saved.state.value,
                            net=str(saved.net.fen), reference=saved.payout_reference or "",
                            reason=saved.reason or "")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import attrs
 
@@ -58,6 +58,11 @@ class MemoryAccountRepository(AccountRepository):
             return self._t.accounts[account_id]
         except KeyError:
             raise NotFound("account", account_id) from None
+
+    def active_among(self, account_ids: Collection[AccountId]) -> frozenset[AccountId]:
+        """The ids whose stored account is active."""
+        found = (self._t.accounts.get(i) for i in set(account_ids))
+        return frozenset(a.id for a in found if a is not None and a.is_active)
 
     def find_by_phone(self, phone: PhoneNumber) -> Account | None:
         """Linear scan by phone."""

@@ -14,6 +14,9 @@ from massage_core.domain.catalog import Category, Package, Service, TherapistLev
 from massage_core.domain.media import Medium
 from massage_core.domain.orders import Order
 from massage_core.domain.outbox import OutboxMessage
+from massage_core.domain.chat import ChatMessage, NumberBinding
+from massage_core.domain.announcements import Announcement, Receipt
+from massage_core.domain.inbox import InboxItem, NotificationSettings
 from massage_core.domain.coupons import Coupon, CouponRedemption
 from massage_core.domain.customers import CustomerProfile
 from massage_core.domain.invoices import Invoice
@@ -75,6 +78,21 @@ class Tables:
     """Outbox message id by dedupe key."""
     outbox_leases: dict[str, Instant] = attrs.field(factory=dict)
     """Until when a dispatcher holds a claimed message."""
+    inbox: dict[str, InboxItem] = attrs.field(factory=dict)
+    inbox_keys: dict[str, str] = attrs.field(factory=dict)
+    """Inbox item id by dedupe key."""
+    notification_preferences: dict[str, NotificationSettings] = attrs.field(factory=dict)
+    announcements: dict[str, Announcement] = attrs.field(factory=dict)
+    announcement_receipts: dict[tuple[str, str], Receipt] = attrs.field(factory=dict)
+    """Receipts by (announcement id, recipient)."""
+    on_duty: dict[str, Instant] = attrs.field(factory=dict)
+    """Support admins on duty, with when they went on duty."""
+    chat_messages: dict[str, tuple[ChatMessage, ...]] = attrs.field(factory=dict)
+    """Each order's chat messages (masked texts), oldest first."""
+    chat_reads: dict[tuple[str, str], int] = attrs.field(factory=dict)
+    """Read marks by (order id, account id)."""
+    number_bindings: dict[str, NumberBinding] = attrs.field(factory=dict)
+    """Virtual-number bindings by order id."""
     search_index: GridIndex = attrs.field(factory=GridIndex)
     """The locator's grid, shared by every snapshot (not copied): kept current by the repositories."""
     located: set[str] = attrs.field(factory=set)
@@ -115,6 +133,15 @@ class Tables:
             outbox=dict(self.outbox),
             outbox_keys=dict(self.outbox_keys),
             outbox_leases=dict(self.outbox_leases),
+            inbox=dict(self.inbox),
+            inbox_keys=dict(self.inbox_keys),
+            notification_preferences=dict(self.notification_preferences),
+            announcements=dict(self.announcements),
+            announcement_receipts=dict(self.announcement_receipts),
+            on_duty=dict(self.on_duty),
+            chat_messages=dict(self.chat_messages),
+            chat_reads=dict(self.chat_reads),
+            number_bindings=dict(self.number_bindings),
             search_index=self.search_index,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import attrs
 
@@ -54,6 +54,11 @@ class MemoryTherapistRepository(TherapistRepository):
     def find(self, therapist_id: AccountId) -> TherapistProfile | None:
         """The profile or None."""
         return self._t.therapists.get(therapist_id)
+
+    def zones_of(self, therapist_ids: Collection[AccountId]) -> Mapping[AccountId, str]:
+        """The zone of each id with a profile."""
+        found = (self._t.therapists.get(i) for i in set(therapist_ids))
+        return {p.id: p.time_zone for p in found if p is not None}
 
     def save(self, profile: TherapistProfile) -> TherapistProfile:
         """Compare-and-set on the version."""

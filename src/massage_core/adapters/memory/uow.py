@@ -19,6 +19,8 @@ from massage_core.adapters.memory.locator import MemoryTherapistLocator, reindex
 from massage_core.adapters.memory.media import MemoryMediaRepository
 from massage_core.adapters.memory.orders import MemoryOrderRepository
 from massage_core.adapters.memory.outbox import MemoryOutboxRepository
+from massage_core.adapters.memory.announcements import MemoryAnnouncementRepository, MemoryDutyRoster
+from massage_core.adapters.memory.inbox import MemoryInboxRepository, MemoryNotificationPreferencesRepository
 from massage_core.adapters.memory.coupons import MemoryCouponRepository
 from massage_core.adapters.memory.customers import MemoryCustomerProfileRepository
 from massage_core.adapters.memory.invoices import MemoryInvoiceRepository
@@ -30,6 +32,7 @@ from massage_core.adapters.memory.sanctions import MemorySanctionRepository
 from massage_core.adapters.memory.complaints import MemoryComplaintsRepository
 from massage_core.adapters.memory.feedback import MemoryFeedbackRepository
 from massage_core.adapters.memory.reviews import MemoryReviewRepository
+from massage_core.adapters.memory.chat import MemoryChatRepository
 from massage_core.adapters.memory.schedules import MemoryReservationRepository, MemoryScheduleRepository
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.unit_of_work import UnitOfWork
@@ -74,10 +77,15 @@ class MemoryUnitOfWork(UnitOfWork):
         self.ledger = MemoryLedgerRepository(tables)
         self.withdrawals = MemoryWithdrawalRepository(tables)
         self.outbox = MemoryOutboxRepository(tables)
+        self.announcements = MemoryAnnouncementRepository(tables)
+        self.duty = MemoryDutyRoster(tables)
+        self.inbox = MemoryInboxRepository(tables)
+        self.notification_preferences = MemoryNotificationPreferencesRepository(tables)
         self.sanctions = MemorySanctionRepository(tables)
         self.complaints = MemoryComplaintsRepository(tables)
         self.feedback = MemoryFeedbackRepository(tables)
         self.reviews = MemoryReviewRepository(tables)
+        self.chat = MemoryChatRepository(tables)
 
     def _begin(self) -> None:
         if not self._store.lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):

@@ -18,9 +18,11 @@ from massage_core.adapters.sql.tables import account_identities, accounts, login
 from massage_core.adapters.sql.tables_complaints import complaint_steps, platform_feedback, platform_feedback_replies
 from massage_core.adapters.sql.tables_customers import customer_profiles
 from massage_core.adapters.sql.tables_invoices import invoices
+from massage_core.adapters.sql.tables_notifications import inbox_items, outbox_messages
 from massage_core.adapters.sql.tables_orders import order_timeline, orders
 from massage_core.adapters.sql.tables_sanctions import sanction_appeals, sanctions
 from massage_core.adapters.sql.tables_reviews import customer_feedback
+from massage_core.adapters.sql.tables_chat import chat_messages
 from massage_core.adapters.sql.tables_therapists import therapist_profiles
 from massage_core.ports.cipher import FieldCipher, FieldContext
 
@@ -84,6 +86,11 @@ FLAG_REASON = EncryptedField(customer_feedback, "flag_reason_enc", "flag_reason"
 COMPLAINT_STEP_NOTE = EncryptedField(complaint_steps, "note_enc", "note", ("complaint_id", "position"))
 FEEDBACK_TEXT = EncryptedField(platform_feedback, "text_enc", "text", ("id",))
 FEEDBACK_REPLY_TEXT = EncryptedField(platform_feedback_replies, "text_enc", "text", ("feedback_id", "position"))
+CHAT_TEXT = EncryptedField(chat_messages, "text_enc", "text", ("order_id", "seq"))
+OUTBOX_SUBJECT = EncryptedField(outbox_messages, "subject_enc", "subject", ("id",))
+OUTBOX_BODY = EncryptedField(outbox_messages, "body_enc", "body", ("id",))
+INBOX_SUBJECT = EncryptedField(inbox_items, "subject_enc", "subject", ("id",))
+INBOX_BODY = EncryptedField(inbox_items, "body_enc", "body", ("id",))
 
 ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     ACCOUNT_REAL_NAME,
@@ -113,6 +120,11 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     COMPLAINT_STEP_NOTE,
     FEEDBACK_TEXT,
     FEEDBACK_REPLY_TEXT,
+    CHAT_TEXT,
+    OUTBOX_SUBJECT,
+    OUTBOX_BODY,
+    INBOX_SUBJECT,
+    INBOX_BODY,
 )
 
 

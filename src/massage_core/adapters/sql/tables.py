@@ -171,3 +171,6 @@ from massage_core.adapters.sql import tables_withdrawals as tables_withdrawals  
 from massage_core.adapters.sql import tables_sanctions as tables_sanctions  # noqa: E402,F401  (registers its tables on metadata)
 from massage_core.adapters.sql import tables_reviews as tables_reviews  # noqa: E402,F401  (registers its tables on metadata)
 from massage_core.adapters.sql import tables_complaints as tables_complaints  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_chat as tables_chat  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_notifications as tables_notifications  # noqa: E402,F401  (registers its tables on metadata)
+from massage_core.adapters.sql import tables_announcements as tables_announcements  # noqa: E402,F401  (registers its tables on metadata)

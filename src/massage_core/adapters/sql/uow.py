@@ -37,6 +37,10 @@ from massage_core.adapters.sql.repositories.sanctions import SqlSanctionReposito
 from massage_core.adapters.sql.repositories.reviews import SqlReviewRepository
 from massage_core.adapters.sql.repositories.complaints import SqlComplaintsRepository
 from massage_core.adapters.sql.repositories.feedback import SqlFeedbackRepository
+from massage_core.adapters.sql.repositories.chat import SqlChatRepository
+from massage_core.adapters.sql.repositories.outbox import SqlOutboxRepository
+from massage_core.adapters.sql.repositories.announcements import SqlAnnouncementRepository, SqlDutyRoster
+from massage_core.adapters.sql.repositories.inbox import SqlInboxRepository, SqlNotificationPreferencesRepository
 from massage_core.ports.cipher import FieldCipher
 from massage_core.ports.ids import IdGenerator
 from massage_core.ports.unit_of_work import UnitOfWork
@@ -68,6 +72,12 @@ _REPOSITORIES: dict[str, _Factory] = {
     "reviews": lambda c, codec, ids: SqlReviewRepository(c, codec),
     "complaints": lambda c, codec, ids: SqlComplaintsRepository(c, codec),
     "feedback": lambda c, codec, ids: SqlFeedbackRepository(c, codec),
+    "chat": lambda c, codec, ids: SqlChatRepository(c, codec),
+    "outbox": lambda c, codec, ids: SqlOutboxRepository(c, codec),
+    "announcements": lambda c, codec, ids: SqlAnnouncementRepository(c),
+    "duty": lambda c, codec, ids: SqlDutyRoster(c),
+    "inbox": lambda c, codec, ids: SqlInboxRepository(c, codec),
+    "notification_preferences": lambda c, codec, ids: SqlNotificationPreferencesRepository(c),
 }
 
 

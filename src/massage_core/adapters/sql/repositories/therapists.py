@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -44,6 +44,8 @@ _BY_ID = Prepared(select(P).where(P.c.account_id == bindparam("p_id")))
 _CERTIFICATES_OF_ONE = Prepared(select(_c).where(_c.c.account_id == bindparam("p_id")).order_by(_c.c.position))
 _SERVICES_OF_ONE = Prepared(select(_s).where(_s.c.account_id == bindparam("p_id")))
 _LOG_OF_ONE = Prepared(select(_log).where(_log.c.account_id == bindparam("p_id")).order_by(_log.c.position))
+_ZONES_OF = select(P.c.account_id, P.c.time_zone).where(P.c.account_id.in_(bindparam("p_ids", expanding=True)))
+_IN_CHUNK = 1000  # ids per ``IN`` list of ``zones_of``
 _CERTIFICATES_OF = (select(_c).where(_c.c.account_id.in_(bindparam("p_ids", expanding=True)))
                     .order_by(_c.c.account_id, _c.c.position))
 _SERVICES_OF = select(_s).where(_s.c.account_id.in_(bindparam("p_ids", expanding=True)))
@@ -205,6 +207,15 @@ class SqlTherapistRepository(TherapistRepository):
         """The profile or None."""
         rows = _BY_ID.rows(self._conn, {"p_id": therapist_id})
         return self._load(rows)[0] if rows else None
+
+    def zones_of(self, therapist_ids: Collection[AccountId]) -> Mapping[AccountId, str]:
+        """One ``SELECT account_id, time_zone ... WHERE account_id IN (...)`` per 1,000 ids."""
+        wanted = sorted(set(therapist_ids))
+        zones: dict[AccountId, str] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            rows = self._conn.execute(_ZONES_OF, {"p_ids": wanted[start:start + _IN_CHUNK]})
+            zones.update((AccountId(row.account_id), row.time_zone) for row in rows)
+        return zones
 
     def list(self, *, offset: int = 0, limit: int = 50,
              state: VettingState | None = None) -> Sequence[TherapistProfile]:
