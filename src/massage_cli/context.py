@@ -9,7 +9,11 @@ import attrs
 
 from massage_core.adapters.crypto.keyring import KeyRing
 from massage_core.adapters.files.media_store import FilesystemMediaStore
-from massage_core.bootstrap import DEFAULT_MEDIA_DIR, DEFAULT_URL, Platform
+from massage_core.adapters.memory.clock import SystemClock
+from massage_core.adapters.smtp import SmtpEmailNotifier, SmtpSettings
+from massage_core.bootstrap import DEFAULT_MEDIA_DIR, DEFAULT_URL, Platform, sandbox_notifiers
+from massage_core.domain.notifications import Channel
+from massage_core.ports.notifiers import Notifier
 from massage_core.domain.access import Actor
 from massage_core.domain.errors import MassageError, ValidationError
 
@@ -39,10 +43,12 @@ class CliContext:
         return KeyRing.load(self.key_file)
 
     def platform(self) -> Platform:
-        """The platform on ``db_url`` with the configured key ring (built once)."""
+        """The platform on ``db_url`` with the configured key ring (built once); e-mail goes out through SMTP
+        when ``MASSAGE_SMTP_HOST`` is set (the ``MASSAGE_SMTP_*`` variables, ``adapters.smtp.ENV_VARS``)."""
         if self._platform is None:
             media = FilesystemMediaStore(os.environ.get("MASSAGE_MEDIA_DIR") or DEFAULT_MEDIA_DIR)
-            self._platform = Platform.from_url(self.db_url, keyring=self.keyring(), media_store=media)
+            self._platform = Platform.from_url(self.db_url, keyring=self.keyring(), media_store=media,
+                                               notifiers=channels())
         return self._platform
 
     def reset_platform(self) -> None:
@@ -57,3 +63,11 @@ class CliContext:
             raise MassageError("this command needs an admin session: `massage admin login` then pass --token "
                                "or set MASSAGE_TOKEN", code="auth.required")
         return self.platform().accounts.authenticate(self.token)
+
+
+def channels() -> dict[Channel, Notifier]:
+    """The sandbox SMS and push channels, plus SMTP e-mail when ``MASSAGE_SMTP_HOST`` is set."""
+    found = sandbox_notifiers()
+    if os.environ.get("MASSAGE_SMTP_HOST"):
+        found[Channel.EMAIL] = SmtpEmailNotifier(SmtpSettings.from_env(), SystemClock())
+    return found

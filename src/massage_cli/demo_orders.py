@@ -19,6 +19,7 @@ from massage_core.bootstrap import Platform
 from massage_core.domain.access import Actor
 from massage_core.domain.time import Instant, local
 from massage_core.ports.clock import Clock
+from massage_cli.demo_messages import chat_story, inbox_story
 from massage_cli.demo_reviews import reviews_story
 
 LAT, LNG = 31.2400, 121.4800  # the customer's flat, 1.2 km north-east of People's Square
@@ -93,10 +94,12 @@ def order_story(platform: Platform, customer: Actor, therapist: Actor, service: 
         f"{split.platform_retained} -> {cancelled.state.value}")
     _payday(platform, therapist, admin, clock, say)
     grabbed = _dispatch_story(platform, customer, therapist, service, admin, gateway, say, after=second)
+    chat_story(platform, customer, therapist, grabbed, say)
     reviews_story(platform, customer, therapist, admin, booked.id, grabbed, service, say)
     spent = orders.spending(customer)
     say("spending", f"Li Na's spending: paid {spent.paid} over {spent.orders} order(s), refunded {spent.refunded}, "
         f"net {spent.net}")
+    inbox_story(platform, customer, therapist, admin, say)
 
 
 def _dispatch_story(platform: Platform, customer: Actor, therapist: Actor, service: str, admin: Actor,

@@ -158,6 +158,8 @@ class Platform:
         payment_gateway: PaymentGateway | None = None,
         invoice_issuer: InvoiceIssuer | None = None,
         notifiers: Mapping[Channel, Notifier] | None = None,
+        payout_gateway: PayoutGateway | None = None,
+        virtual_numbers: VirtualNumbers | None = None,
     ) -> Platform:
         """Everything in memory: for tests, demos and embedders' own test suites.
 
@@ -166,7 +168,8 @@ class Platform:
         third-party logins go to sandbox adapters, reachable as
         ``platform.deps.code_sender`` and ``platform.deps.identity_provider``;
         background checks to the deterministic sandbox (``platform.deps.background_check``),
-        media bytes to a memory store (``platform.deps.media_store``).
+        media bytes to a memory store (``platform.deps.media_store``); payouts, invoices, virtual numbers
+        and the SMS / push channels to their sandboxes unless given (e-mail only when a notifier is given).
         """
         clock = clock or SystemClock()
         ids = ids or UlidGenerator()
@@ -186,7 +189,8 @@ class Platform:
             media_store=media_store or MemoryMediaStore(),
             payment_gateway=payment_gateway or SandboxPaymentGateway(clock),
         )
-        return cls(deps, invoice_issuer=invoice_issuer, notifiers=notifiers)
+        return cls(deps, invoice_issuer=invoice_issuer, notifiers=notifiers, payout_gateway=payout_gateway,
+                   virtual_numbers=virtual_numbers)
 
     @classmethod
     def from_url(
@@ -207,6 +211,8 @@ class Platform:
         check_schema: bool = True,
         invoice_issuer: InvoiceIssuer | None = None,
         notifiers: Mapping[Channel, Notifier] | None = None,
+        payout_gateway: PayoutGateway | None = None,
+        virtual_numbers: VirtualNumbers | None = None,
     ) -> Platform:
         """A platform on a database: ``sqlite:///file.db`` (embedded) or ``postgresql+psycopg://...``.
 
@@ -250,7 +256,8 @@ class Platform:
             media_store=media_store or FilesystemMediaStore(DEFAULT_MEDIA_DIR),
             payment_gateway=payment_gateway or SandboxPaymentGateway(clock),
         )
-        return cls(deps, engine=engine, invoice_issuer=invoice_issuer, notifiers=notifiers)
+        return cls(deps, engine=engine, invoice_issuer=invoice_issuer, notifiers=notifiers,
+                   payout_gateway=payout_gateway, virtual_numbers=virtual_numbers)
 
     def close(self) -> None:
         """Release database connections."""

@@ -86,6 +86,34 @@ def test_the_default_window_is_24_hours(kit: Kit, shop: Shop, customer: Person, 
         kit.platform.chat.send(therapist.actor, order, "late")
 
 
+def test_a_late_dispute_or_its_dismissal_does_not_reopen_a_closed_chat(kit: Kit, shop: Shop, customer: Person,
+                                                                        therapist: Person) -> None:
+    order = order_in(kit, shop, customer, therapist, "completed")
+    kit.clock.advance(30 * HOUR)
+    kit.platform.orders.dispute(customer.actor, order, "the massage was far too short")
+    for act in (lambda: kit.platform.chat.send(customer.actor, order, "call me"),
+                lambda: kit.platform.chat.call_number(therapist.actor, order)):
+        with pytest.raises(Conflict) as err:
+            act()
+        assert err.value.code == "chat.closed"
+    kit.clock.advance(HOUR)
+    kit.platform.orders.dismiss_dispute(kit.superadmin().actor, order, "the visit took its full time")
+    with pytest.raises(Conflict) as err:
+        kit.platform.chat.send(therapist.actor, order, "told you")
+    assert err.value.code == "chat.closed"
+
+
+def test_a_dispute_right_after_the_visit_keeps_the_window_of_the_visit(kit: Kit, shop: Shop, customer: Person,
+                                                                       therapist: Person) -> None:
+    order = order_in(kit, shop, customer, therapist, "finished")
+    kit.platform.orders.dispute(customer.actor, order, "the therapist left early")
+    kit.clock.advance(24 * HOUR - dt.timedelta(seconds=1))
+    kit.platform.chat.send(customer.actor, order, "why did you leave?")
+    kit.clock.advance(dt.timedelta(seconds=1))
+    with pytest.raises(Conflict):
+        kit.platform.chat.send(customer.actor, order, "late")
+
+
 def test_a_cancelled_order_closes_the_chat_at_once(kit: Kit, accepted: str, customer: Person,
                                                    therapist: Person) -> None:
     kit.platform.chat.send(customer.actor, accepted, "sorry, I must cancel")

@@ -87,7 +87,7 @@ def test_an_orders_life_tells_each_party_once_on_their_channels(kit: Kit, shop: 
     offered = sent(kit, f"order:{order}:offer:1")
     assert set(offered) == {(therapist.account_id, c) for c in ORDERS}
     message = offered[(therapist.account_id, Channel.SMS)]
-    assert (message.subject, message.category, message.urgency) == ("新订单", Category.ORDERS, Urgency.NORMAL)
+    assert (message.subject, message.category, message.urgency) == ("新订单", Category.ORDERS, Urgency.URGENT)
     assert message.body == f"新订单 {order}：{service_name(kit, shop)}，2026-01-06 10:00 上门，距您约 0.0 km。"
     advance(p, order, therapist.actor, customer.actor, "finished")
     accepted = sent(kit, f"order:{order}:accept")
@@ -239,6 +239,29 @@ def test_reminders_go_to_both_parties_once_per_lead(kit: Kit, shop: Shop, therap
     p.jobs.run_due(SYSTEM)
     assert len(sent(kit, f"order:{order}:remind:30")) == 6
     assert sum(1 for k in keys(kit) if ":remind:" in k) == 2
+
+
+def test_offers_and_reminders_ignore_quiet_hours_and_the_inbox_is_never_held(
+        kit: Kit, shop: Shop, therapist: Person, customer: Person) -> None:
+    """An offer lapses after ``acceptance_timeout_minutes`` and a reminder is about a visit hours or minutes away:
+    held until quiet hours end they would arrive too late, so both are urgent (review R2)."""
+    p = kit.platform
+    for who in (therapist, customer):
+        p.notifications.set_preferences(who.actor, quiet_hours="00:00-23:59")
+    order = booked(kit, shop, therapist, customer)
+    pay(p, order)
+    offered = sent(kit, f"order:{order}:offer:1")
+    assert set(offered) == {(therapist.account_id, c) for c in ORDERS}
+    assert {(m.urgency, m.due_at) for m in offered.values()} == {(Urgency.URGENT, kit.clock.now())}
+    p.orders.accept(therapist.actor, order)
+    accepted = sent(kit, f"order:{order}:accept")  # normal: held on the channels that ring, not in the inbox
+    assert {c: m.due_at == kit.clock.now() for (_, c), m in accepted.items()} == {
+        Channel.INBOX: True, Channel.PUSH: False, Channel.SMS: False}
+    kit.clock.set(START.subtract(minutes=29))
+    p.jobs.run_due(SYSTEM)
+    reminded = sent(kit, f"order:{order}:remind:30")
+    assert len(reminded) == 6
+    assert {(m.urgency, m.due_at) for m in reminded.values()} == {(Urgency.URGENT, kit.clock.now())}
 
 
 def test_the_payment_is_about_to_expire_once_then_expires_quietly(kit: Kit, shop: Shop, therapist: Person,

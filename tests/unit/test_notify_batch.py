@@ -45,7 +45,7 @@ def one_by_one(uow: UnitOfWork, note: Note, now: pendulum.DateTime) -> list[Expe
         for channel in sorted(prefs.channels_for(note.category)):
             expected.append((dedupe_key(note.key, recipient, channel), recipient, channel, note.category,
                              note.urgency, rendered.subject, rendered.body,
-                             prefs.deliver_at(utc(now), note.urgency)))
+                             utc(now) if channel is Channel.INBOX else prefs.deliver_at(utc(now), note.urgency)))
     return sorted(expected, key=lambda e: e[0])
 
 

@@ -4,7 +4,8 @@ The customer and the assigned therapist of an order talk from the acceptance unt
 ``Policies.chat_after_completion_hours`` after the order completed (decision 0045):
 
 * ``accepted`` .. ``finished``: open;
-* ``completed`` / ``disputed``: open until that many hours after the order entered the state;
+* ``completed`` / ``disputed``: open until that many hours after the visit ended (a later dispute or its
+  dismissal does not reopen it);
 * before acceptance (``pending_payment``, ``awaiting_acceptance``, ``redispatching``): not open yet
   (Conflict ``chat.not_open``);
 * ended without a visit or refunded (``cancelled``, ``no_show``, ``refunded``, ``payment_expired``): closed at
@@ -100,11 +101,20 @@ def entered(order: Order) -> Instant:
     return order.placed_at
 
 
+def visit_ended(order: Order) -> Instant:
+    """When the visit ended: the step that took the order out of the visit into ``completed`` or ``disputed``
+    (a dispute raised days after the completion, or its dismissal, is not a new end); ``entered`` without one."""
+    for step in order.timeline:
+        if step.from_state in VISIT_STATES and step.to_state in _AFTER:
+            return step.at
+    return entered(order)
+
+
 def closes_at(order: Order, after_hours: int) -> Instant | None:
-    """When the chat of a completed or disputed order closes; None while the visit is still on (or the chat
-    never opened / is closed: ``check_open`` tells those apart)."""
+    """When the chat of a completed or disputed order closes, ``after_hours`` after the visit ended; None while
+    the visit is still on (or the chat never opened / is closed: ``check_open`` tells those apart)."""
     if order.state in _AFTER:
-        return entered(order) + dt.timedelta(hours=after_hours)
+        return visit_ended(order) + dt.timedelta(hours=after_hours)
     return None
 
 

@@ -93,10 +93,6 @@ TEMPLATES: Mapping[str, Mapping[str, Template]] = {
         "zh-CN": T("新消息", "订单 {order} 有新的聊天消息，请打开应用查看。"),
         "en": T("New message", "You have a new chat message about order {order}; open the app to read it."),
     },
-    "withdrawal.decided": {
-        "zh-CN": T("提现进度", "您的提现 {amount} {outcome}。"),
-        "en": T("Withdrawal update", "Your withdrawal of {amount}: {outcome}."),
-    },
     "order.no_show": {
         "zh-CN": T("订单已按爽约处理", "订单 {order} 已按爽约处理，扣费 {fee}，退款 {refund}。"),
         "en": T("No-show recorded", "Order {order} was closed as a no-show; fee {fee}, refund {refund}."),

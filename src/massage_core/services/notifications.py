@@ -3,7 +3,8 @@ the in-app inbox and each account's preferences.  Producers write messages with 
 
 * ``dispatch`` (``outbox.manage``: superadmins and the system; cron-friendly, safe to run twice at once):
   claims up to ``limit`` due pending messages in one unit of work (a lease of ``lease_seconds``), then
-  delivers each one *outside* that transaction and records the outcome in a unit of its own.  The ``inbox``
+  delivers each one *outside* that transaction and records the outcome in a unit of its own; once the lease
+  ran out the run stops (the messages left are another run's to claim, never sent twice at once).  The ``inbox``
   channel is the library's own: the item is stored and the message marked sent in ONE unit of work.  The
   other channels go through the ``Notifier`` given for them; the address is read here -- ``email``: the
   account's e-mail, ``sms``: its phone (decrypted only for the send, never logged), ``push``: the account id
@@ -137,7 +138,11 @@ class NotificationsService(Service):
         with self._uow() as uow:
             claimed = list(uow.outbox.claim_due(now, now + lease, limit))
             uow.commit()
-        outcomes = [self._deliver(message) for message in claimed]
+        outcomes: list[OutboxState | None] = []
+        for message in claimed:
+            if self._now() >= now + lease:  # slow sends ate the lease: another run may hold the rest now
+                break
+            outcomes.append(self._deliver(message))
         return DispatchReport(sent=outcomes.count(OutboxState.SENT), retried=outcomes.count(OutboxState.PENDING),
                               dead=outcomes.count(OutboxState.DEAD))
 

@@ -14,7 +14,7 @@ from attrs import field, frozen
 
 from massage_core.domain.ids import AccountId
 from massage_core.domain.inbox import NotificationSettings
-from massage_core.domain.notifications import Category, Urgency
+from massage_core.domain.notifications import Category, Channel, Urgency
 from massage_core.domain.outbox import OutboxMessage, dedupe_key
 from massage_core.domain.templates import Value, render
 from massage_core.domain.time import DEFAULT_ZONE, Instant, utc
@@ -65,7 +65,8 @@ def enqueue(uow: UnitOfWork, deps: Dependencies, note: Note, now: Instant) -> in
 
     Per recipient (a recipient named twice counts once): the stored ``NotificationSettings`` (defaults when
     none), the zone of ``settings_of``; the message is rendered with ``domain.templates.render`` in the
-    recipient's locale and zone, due at ``Preferences.deliver_at(now, urgency)``, one per channel of
+    recipient's locale and zone, due at ``Preferences.deliver_at(now, urgency)`` (the ``inbox`` channel at
+    ``now``: it interrupts nobody, so quiet hours do not hold it), one per channel of
     ``channels_for(category)`` with ``dedupe_key(note.key, recipient, channel)``.  Unknown and suspended
     accounts are skipped (nothing is written for them).  Nothing is committed here.
 
@@ -87,8 +88,9 @@ def enqueue(uow: UnitOfWork, deps: Dependencies, note: Note, now: Instant) -> in
         prefs = attrs.evolve(settings.preferences, zone_name=zone_name)
         values = note.values(recipient) if callable(note.values) else note.values
         rendered = render(note.event, settings.locale, values, zone_name)
-        due = prefs.deliver_at(at, note.urgency)
+        held = prefs.deliver_at(at, note.urgency)
         for channel in sorted(prefs.channels_for(note.category)):
+            due = at if channel is Channel.INBOX else held  # the in-app inbox rings nobody: never held
             messages.append(OutboxMessage(
                 id=deps.ids.new_id("notification"), dedupe_key=dedupe_key(note.key, recipient, channel),
                 recipient=recipient, channel=channel, category=note.category, urgency=note.urgency,

@@ -8,16 +8,19 @@ replayed callback or a rerun timer, which adds no new step, writes nothing eithe
 What the steps send (recipient; urgency; business key):
 
 * an offer (``pay`` or ``redispatch`` leaving the order ``awaiting_acceptance``): the offered therapist, or on a
-  broadcast every eligible therapist (``order.offered``; normal; ``order:<id>:offer:<n>``, n = offers made);
+  broadcast every eligible therapist (``order.offered``; urgent: the offer lapses after
+  ``Policies.acceptance_timeout_minutes``, so quiet hours must not hold it; ``order:<id>:offer:<n>``, n = offers
+  made);
 * ``reject`` followed by a new offer: the customer (``order.rejected``; normal; ``order:<id>:rejected:<n>``);
-* ``accept``: the customer (``order.accepted``; normal; ``order:<id>:accepted``);
+* ``accept``: the customer (``order.accepted``; normal; ``order:<id>:accept``);
 * ``depart`` / ``arrive``: the customer (``order.departed`` / ``order.arrived``; urgent);
 * ``finish``: the customer, asked to confirm and review (``order.finished``; normal);
 * ``cancel`` / ``mark_no_show``: customer and therapist, with the fee and the refund (``order.cancelled`` /
   ``order.no_show``; urgent) -- the therapist only when the order had been offered to them (paid), the customer
   not when they cancelled it themselves before paying;
 * ``refund``: the customer (``order.refunded``; normal; ``order:<id>:refunded``);
-* ``remind``: customer and therapist (``order.reminder``; normal; ``order:<id>:remind:<lead>``);
+* ``remind``: customer and therapist (``order.reminder``; urgent: held by quiet hours it could
+  arrive after the visit began; ``order:<id>:remind:<lead>``);
 * the payment about to expire (the expiry rule's look-ahead, no step): the customer (``order.payment_expiring``;
   urgent; ``order:<id>:payment_expiring``; once by the outbox's dedupe key).
 
@@ -125,7 +128,7 @@ def order_notes(uow: UnitOfWork, before: Order, after: Order, broadcast: Broadca
             parties = (customer,) if after.therapist_id is None else (customer, after.therapist_id)
             notes.append(Note("order.reminder", f"order:{oid}:remind:{step.note}", parties,
                               {"order": oid, "start": after.scheduled.start, "service": service_name(uow, after)},
-                              ORDERS))
+                              ORDERS, URGENT))
         elif action is OrderAction.REJECT and after.state is OrderState.AWAITING_ACCEPTANCE:
             notes.append(Note("order.rejected", f"order:{oid}:rejected:{after.offers_made}", (customer,),
                               {"order": oid}, ORDERS))
@@ -150,7 +153,8 @@ def _offer(uow: UnitOfWork, order: Order, broadcast: Broadcast | None, now: Inst
     def values(recipient: AccountId) -> Mapping[str, Value]:
         return common | {"distance": _km(by_id[recipient], order)}
 
-    return [Note("order.offered", f"order:{order.id}:offer:{order.offers_made}", tuple(by_id), values, ORDERS)]
+    return [Note("order.offered", f"order:{order.id}:offer:{order.offers_made}", tuple(by_id), values, ORDERS,
+                 URGENT)]
 
 
 def notify_order(uow: UnitOfWork, deps: Dependencies, before: Order, after: Order, now: Instant,
