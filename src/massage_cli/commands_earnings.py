@@ -61,11 +61,14 @@ def orders(obj: CliContext, therapist: str, offset: int, limit: int) -> None:
           for o in found], ORDER_COLUMNS, obj.output)
 
 
-def _adjust(obj: CliContext, kind: str, therapist: str, amount: str, reason: str) -> None:
+REQUEST_HELP = "Your id of this request (1..64 of A-Z a-z 0-9 _ -): run again with it, nothing is posted twice."
+
+
+def _adjust(obj: CliContext, kind: str, therapist: str, amount: str, reason: str, request_id: str | None) -> None:
     money = Money.parse_yuan(amount)
     service = obj.platform().earnings
     adjust = service.grant_bonus if kind == "bonus" else service.deduct_penalty
-    done = adjust(obj.actor(), therapist, money, reason)
+    done = adjust(obj.actor(), therapist, money, reason, request_id=request_id)
     emit_one({"reference": done.reference, "kind": done.kind, "therapist": done.therapist,
               "amount": str(done.amount), "reason": done.reason}, obj.output)
 
@@ -74,17 +77,19 @@ def _adjust(obj: CliContext, kind: str, therapist: str, amount: str, reason: str
 @click.argument("therapist")
 @click.option("--amount", required=True, help="In yuan, e.g. 50 or 50.00.")
 @click.option("--reason", required=True, help="Why (kept in the ledger and the audit log).")
+@click.option("--request-id", default=None, help=REQUEST_HELP)
 @click.pass_obj
-def bonus(obj: CliContext, therapist: str, amount: str, reason: str) -> None:
+def bonus(obj: CliContext, therapist: str, amount: str, reason: str, request_id: str | None) -> None:
     """Grant THERAPIST a bonus (credited to their available balance; audited)."""
-    _adjust(obj, "bonus", therapist, amount, reason)
+    _adjust(obj, "bonus", therapist, amount, reason, request_id)
 
 
 @earnings.command("penalty")
 @click.argument("therapist")
 @click.option("--amount", required=True, help="In yuan, e.g. 20 or 20.50.")
 @click.option("--reason", required=True, help="Why (kept in the ledger and the audit log).")
+@click.option("--request-id", default=None, help=REQUEST_HELP)
 @click.pass_obj
-def penalty(obj: CliContext, therapist: str, amount: str, reason: str) -> None:
+def penalty(obj: CliContext, therapist: str, amount: str, reason: str, request_id: str | None) -> None:
     """Deduct a penalty from THERAPIST's available balance (never below zero; audited)."""
-    _adjust(obj, "penalty", therapist, amount, reason)
+    _adjust(obj, "penalty", therapist, amount, reason, request_id)

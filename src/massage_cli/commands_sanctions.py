@@ -16,7 +16,7 @@ from massage_cli.context import CliContext
 from massage_cli.output import emit, emit_one
 from massage_core.domain.errors import ValidationError
 from massage_core.domain.money import Money
-from massage_core.services.sanctions import SanctionView
+from massage_core.services.sanction_reads import SanctionView
 
 COLUMNS = ["id", "therapist", "kind", "amount", "state", "imposed_at", "ends_at", "appeal", "reason"]
 
@@ -83,11 +83,15 @@ def show(obj: CliContext, sanction: str) -> None:
 @click.option("--reason", required=True, help="Why (encrypted at rest; shown to the therapist).")
 @click.option("--amount", default=None, help="A deduction's amount in yuan, e.g. 50 or 50.00.")
 @click.option("--until", default=None, help="A suspension's end (ISO 8601 with an offset); none: indefinite.")
+@click.option("--request-id", default=None,
+              help="Your id of this request (1..64 of A-Z a-z 0-9 _ -): run again with it, it is imposed once.")
 @click.pass_obj
-def impose(obj: CliContext, therapist: str, kind: str, reason: str, amount: str | None, until: str | None) -> None:
+def impose(obj: CliContext, therapist: str, kind: str, reason: str, amount: str | None, until: str | None,
+           request_id: str | None) -> None:
     """Impose a sanction on THERAPIST (audited)."""
     money = Money.parse_yuan(amount) if amount is not None else None
-    made = obj.platform().sanctions.impose(obj.actor(), therapist, kind, reason, amount=money, ends_at=_when(until))
+    made = obj.platform().sanctions.impose(obj.actor(), therapist, kind, reason, amount=money, ends_at=_when(until),
+                                           request_id=request_id)
     emit_one(_detail(made), obj.output)
 
 

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from massage_core.domain.cancellation import CancellationPolicy
-from massage_core.domain.chat import ChatMessage, ChatParty, NumberBinding
+from massage_core.domain.chat import ChatMessage, ChatParty, NumberBinding, entered
 from massage_core.domain.errors import Conflict, NotFound
 from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import OrderId, Who
@@ -112,19 +112,43 @@ class ChatRepositoryContract:
             uow.commit()
         with uow_factory() as uow:
             assert uow.chat.binding(order) == bindings[0]
-            assert uow.chat.unreleased(T0) == []  # both visits on, nothing expired
-            assert uow.chat.unreleased(T0 + dt.timedelta(hours=10)) == [bindings[0]]  # expired
+            assert uow.chat.unreleased(T0, after_hours=24) == []  # both visits on, nothing expired
+            assert uow.chat.unreleased(T0 + dt.timedelta(hours=10), after_hours=24) == [bindings[0]]  # expired
             current = uow.orders.get(ended)
             uow.orders.save(current.cancel(Who.customer(customer), T0 + MINUTE, CancellationPolicy()))
             uow.commit()
         with uow_factory() as uow:
-            assert uow.chat.unreleased(T0) == [bindings[1]]  # its order ended
-            assert uow.chat.unreleased(T0 + dt.timedelta(hours=10), limit=1) == [bindings[0]]
+            assert uow.chat.unreleased(T0, after_hours=24) == [bindings[1]]  # its order ended
+            assert uow.chat.unreleased(T0 + dt.timedelta(hours=10), after_hours=24, limit=1) == [bindings[0]]
             released = uow.chat.save_binding(attrs.evolve(bindings[1], released_at=T0 + MINUTE))
             uow.commit()
         with uow_factory() as uow:
             assert uow.chat.binding(ended) == released
-            assert uow.chat.unreleased(T0) == []
+            assert uow.chat.unreleased(T0, after_hours=24) == []
+
+    def test_only_releasable_bindings_count_against_the_limit(self, uow_factory: UowFactory) -> None:
+        """More bindings of completed orders whose chat is still open than the limit, expiring first, never keep
+        a cancelled order's number bound; once their chat closed they are offered themselves."""
+        customer, therapist = new_therapist(uow_factory), new_therapist(uow_factory)
+        completed = [happy_path(customer, therapist)[8] for _ in range(3)]
+        ended = happy_path(customer, therapist)[2]
+        ended = ended.cancel(Who.customer(customer), T0 + MINUTE, CancellationPolicy())
+        done_at = entered(completed[0])
+        bindings = [NumberBinding(o.id, f"+861710000001{n}", f"vnb_{n}", customer, therapist, T0,
+                                  done_at + dt.timedelta(hours=100 + n)) for n, o in enumerate([*completed, ended])]
+        with uow_factory() as uow:
+            for order in [*completed, ended]:
+                uow.orders.add(order)
+            for binding in bindings:
+                uow.chat.add_binding(binding)
+            uow.commit()
+        with uow_factory() as uow:
+            open_yet = done_at + dt.timedelta(hours=2)
+            assert uow.chat.unreleased(open_yet, after_hours=24, limit=2) == [bindings[3]]
+            closed = done_at + dt.timedelta(hours=24)
+            assert uow.chat.unreleased(closed, after_hours=24, limit=2) == bindings[:2]
+            assert uow.chat.unreleased(closed, after_hours=24) == bindings
+            assert uow.chat.unreleased(closed - MINUTE, after_hours=24) == [bindings[3]]
 
     def test_rollback_forgets_messages_marks_and_bindings(self, uow_factory: UowFactory) -> None:
         order, customer, therapist = self._setup(uow_factory)

@@ -137,3 +137,27 @@ def test_a_thousand_recipients_in_one_send_without_a_statement_each(platform: Pl
         assert sum(uow.outbox.counts().values()) == 2000  # inbox and push per recipient (the defaults)
     with platform.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(announcement_recipients)).scalar_one() == 1000
+
+
+def test_the_roles_are_matched_in_the_sql_so_no_page_comes_back_short(platform: Platform, monkeypatch: Any) -> None:
+    """Rows that the old substring match caught and Python then dropped (a role name containing ``therapist``)
+    sort first: the pages must still be full of real therapists, and paging must reach the last one."""
+    assert platform.engine is not None
+    monkeypatch.setattr("massage_core.services.announcements.AUDIENCE_PAGE", 3)
+    with platform.engine.begin() as connection:
+        connection.execute(insert(accounts), [
+            {"id": f"acc_{n:026d}", "created_at": T0, "roles": "therapist-trainee", "admin_roles": "",
+             "status": "active", "display_name": "", "suspended_reason": "", "version": 1} for n in range(1, 7)])
+    real = sorted(_add(platform, *(make_account(roles=frozenset({Role.THERAPIST})) for _ in range(4))))
+    with platform.deps.uow() as uow:
+        page = uow.announcements.audience({Role.THERAPIST}, limit=3)
+        assert [m.account_id for m in page] == real[:3]
+        assert [m.account_id for m in uow.announcements.audience({Role.THERAPIST}, after=page[-1].account_id,
+                                                                 limit=3)] == real[3:]
+    with statements(platform) as seen:
+        sent = platform.announcements.send(_staff(platform, AdminRole.SUPPORT), "培训", "周五培训。",
+                                           audience="therapists")
+    assert sent.targeted == 4
+    assert len([s for s in seen if "accounts.roles" in s and "therapist_profiles" in s]) == 2  # one per page
+    with platform.deps.uow() as uow:
+        assert sorted(uow.announcements.unread(sent.id)) == real

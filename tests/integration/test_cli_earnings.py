@@ -41,7 +41,9 @@ def test_show_bonus_penalty_and_orders(env: dict[str, str], token: str) -> None:
     bonus = as_json(run(env, "--format", "json", "earnings", "bonus", therapist, "--amount", "50",
                         "--reason", "five-star week", token=token))
     assert isinstance(bonus, list) and bonus[0]["amount"] == "¥50.00" and bonus[0]["reference"].startswith("adj_")
-    ok(run(env, "earnings", "penalty", therapist, "--amount", "20.5", "--reason", "late", token=token))
+    for _ in range(2):  # a retry with the same request id deducts once
+        ok(run(env, "earnings", "penalty", therapist, "--amount", "20.5", "--reason", "late", "--request-id", "r-1",
+               token=token))
     data = as_json(run(env, "--format", "json", "earnings", "show", therapist, "--period", "month", token=token))
     assert isinstance(data, dict)
     assert (data["pending"], data["available"], data["on_hold"]) == ("¥180.60", "¥29.50", "¥0.00")

@@ -43,8 +43,10 @@ def test_impose_appeal_decide_list_and_rank(env: dict[str, str], token: str) -> 
         assert (row["kind"], row["amount"], row["state"], row["reason"]) == ("deduction", "¥20.00", "in_force",
                                                                             "late twice")
         warned = as_json(run(env, "--format", "json", "penalties", "impose", therapist, "--kind", "warning",
-                             "--reason", "towels", token=support))
-        assert isinstance(warned, list)
+                             "--reason", "towels", "--request-id", "t-1", token=support))
+        again = as_json(run(env, "--format", "json", "penalties", "impose", therapist, "--kind", "warning",
+                            "--reason", "towels", "--request-id", "t-1", token=support))
+        assert isinstance(warned, list) and again == warned  # the retry imposed nothing more
         shown = ok(run(env, "therapists", "rank", "--city", "shanghai", "--service", service, token=token))
         assert therapist in shown and "1 ranked in shanghai" in shown
         ranked = as_json(run(env, "--format", "json", "therapists", "rank", "--city", "Shanghai", "--service",

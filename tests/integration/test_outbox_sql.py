@@ -216,6 +216,37 @@ def two_at_once(first: Platform, second: Platform) -> list[BaseException]:
     return crashes
 
 
+def test_an_outcome_is_recorded_only_under_the_runs_own_lease(uow_factory: Callable[[], UnitOfWork]) -> None:
+    """Memory, SQLite and PostgreSQL: ``record`` is a compare-and-set on the lease and the pending state."""
+    minute, policy = dt.timedelta(minutes=1), RetryPolicy(max_attempts=2)
+    first, second = message(1), message(2)
+    with uow_factory() as uow:
+        uow.outbox.add([first, second])
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.outbox.claim_due(T0, T0 + minute, 10) == [first, second]  # run A's lease
+        uow.commit()
+    with uow_factory() as uow:  # A's lease ran out; run B claims both again
+        assert uow.outbox.claim_due(T0 + minute, T0 + 2 * minute, 10) == [first, second]
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.outbox.record(first.failed("timed out", T0 + minute, policy), T0 + minute) is False  # A: lost
+        assert uow.outbox.record(second.delivered(T0 + minute), T0 + minute) is False
+        assert uow.outbox.record(first.delivered(T0 + minute), T0 + 2 * minute) is True  # B: its own lease
+        assert uow.outbox.record(message(3), T0 + 2 * minute) is False  # no such message
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.outbox.get(second.id) == second  # untouched, still B's
+        assert uow.outbox.claim_due(T0 + minute, T0 + 3 * minute, 10) == []
+        assert uow.outbox.record(first.failed("late", T0 + minute, policy), T0 + 2 * minute) is False  # not pending
+        assert (uow.outbox.get(first.id).state, uow.outbox.get(first.id).attempts) == (OutboxState.SENT, 1)
+        assert uow.outbox.record(second.failed("down", T0 + minute, policy), T0 + 2 * minute) is True
+        uow.commit()
+    with uow_factory() as uow:  # recorded and the lease released: due again after the backoff
+        assert uow.outbox.get(second.id).attempts == 1
+        assert [m.id for m in uow.outbox.claim_due(T0 + 2 * minute, T0 + 3 * minute, 10)] == [second.id]
+
+
 def test_two_dispatchers_at_once_send_each_message_once(platforms: Platforms) -> None:
     push, sms = Recording(Channel.PUSH), Recording(Channel.SMS)
     one, two = (platforms.new({Channel.PUSH: push, Channel.SMS: sms}) for _ in range(2))

@@ -239,3 +239,31 @@ def test_the_repository_contract_on_every_backend(backend: Backend) -> None:
         with pytest.raises(Conflict) as stale:
             s.save(stored[0])
         assert stale.value.code == "conflict.stale"
+
+
+def test_concurrent_twins_of_one_request_post_once(platform: Platform) -> None:
+    """A client retrying while its first request is still running: every twin answers with the one sanction or
+    adjustment, and the ledger holds one entry for it."""
+    therapist, root, support = people(platform)
+    assert therapist.account_id is not None
+    who = therapist.account_id
+    won, lost = race(4, lambda n: platform.sanctions.impose(support, who, "deduction", "no-show", amount=30_000,
+                                                            request_id="ticket-7"))
+    assert lost == [] and len({s.id for s in won}) == 1
+    won_warnings, lost = race(4, lambda n: platform.sanctions.impose(support, who, "warning", "late",
+                                                                     request_id="ticket-8"))
+    assert lost == [] and len({s.id for s in won_warnings}) == 1
+    bonuses, lost = race(4, lambda n: platform.earnings.grant_bonus(root, who, Money(1_000), "referral",
+                                                                    request_id="bonus-9"))
+    assert lost == [] and len(set(bonuses)) == 1
+    penalties, lost = race(4, lambda n: platform.earnings.deduct_penalty(root, who, Money(20_000), "late",
+                                                                         request_id="pen-9"))
+    assert lost == [] and len(set(penalties)) == 1
+    assert payable(platform, therapist) == 50_000 - 30_000 + 1_000 - 20_000
+    with platform.deps.uow() as uow:
+        keys = [e.key for e in uow.ledger.entries(LedgerAccount.of(Book.THERAPIST_PAYABLE, who))]
+    assert sorted(keys) == sorted(["bonus:welcome", f"penalty:{won[0].id}", f"bonus:{bonuses[0].reference}",
+                                   f"penalty:{penalties[0].reference}"])
+    assert [s.id for s in platform.sanctions.of_therapist(SYSTEM, who)] in (
+        [won_warnings[0].id, won[0].id], [won[0].id, won_warnings[0].id])
+    assert platform.ledger.verify(SYSTEM).ok

@@ -405,3 +405,27 @@ def test_upheld_counts_count_resolved_outcomes_other_than_no_action(kit: Kit, sh
         counts = uow.complaints.upheld_counts([therapist.account_id, other.account_id])
         assert uow.complaints.upheld_counts([]) == {}
     assert counts == {therapist.account_id: 2, other.account_id: 0}
+
+
+def test_a_penalty_above_the_balance_names_it_only_to_ledger_readers(kit: Kit, therapist: Person, customer: Person,
+                                                                     completed: str) -> None:
+    complaint, support = mediated(kit, customer, completed)
+    fund(kit, therapist, 1_234)
+    for mediator, shown in ((support, False), (kit.superadmin(), True)):  # support mediates without ledger.read
+        with pytest.raises(ValidationError) as refused:
+            kit.platform.complaints.resolve(mediator.actor, complaint, "penalty", "rude", 1_235)
+        assert refused.value.code == "complaint.exceeds_available"
+        assert ("12.34" in refused.value.message) is shown, refused.value.message
+    assert kit.platform.complaints.get(support.actor, complaint).state is ComplaintState.UNDER_MEDIATION
+
+
+def test_a_mediators_read_of_one_complaint_is_audited_the_parties_are_not(kit: Kit, customer: Person,
+                                                                         therapist: Person, completed: str) -> None:
+    filed = file(kit, customer, completed)
+    support = kit.support()
+    kit.platform.complaints.get(customer.actor, filed.id)
+    kit.platform.complaints.get(therapist.actor, filed.id)
+    kit.platform.complaints.get(SYSTEM, filed.id)
+    kit.platform.complaints.get(support.actor, filed.id)
+    reads = [(e.actor, e.target, e.outcome) for e in kit.audit_entries() if e.action == "complaints.get"]
+    assert reads == [(support.account_id, filed.id, AuditOutcome.OK)]

@@ -11,7 +11,8 @@ import pytest
 from conftest import Kit, Person
 from massage_core.domain.access import Actor
 from massage_core.domain.audit import AuditOutcome
-from massage_core.domain.errors import NotFound, PermissionDenied, ValidationError
+from massage_core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from massage_core.domain.ledger import Book, LedgerAccount
 from massage_core.domain.money import Money
 from massage_core.services.earnings import PeriodTotals
 from order_kit import advance, book, pay
@@ -163,3 +164,67 @@ def test_bad_read_input_has_stable_codes(kit: Kit, therapist: Person) -> None:
         with pytest.raises(ValidationError) as refused:
             call()
         assert refused.value.code == code
+
+
+def payable_keys(kit: Kit, who: str) -> list[str]:
+    with kit.platform.deps.uow() as uow:
+        return [e.key for e in uow.ledger.entries(LedgerAccount.of(Book.THERAPIST_PAYABLE, who))]
+
+
+def test_a_retried_adjustment_with_a_request_id_posts_once(kit: Kit, therapist: Person) -> None:
+    earnings, finance = kit.platform.earnings, kit.finance()
+    first = earnings.grant_bonus(finance.actor, therapist.account_id, Money(3_000), "referral", request_id="bonus-1")
+    kit.clock.advance(dt.timedelta(minutes=5))
+    again = earnings.grant_bonus(finance.actor, therapist.account_id, Money(3_000), " referral ", request_id="bonus-1")
+    assert again == first and first.reference.startswith("adj_")
+    cut = earnings.deduct_penalty(finance.actor, therapist.account_id, Money(2_000), "late", request_id="pen-1")
+    # the retry is answered although the first deduction left less than its amount available
+    assert earnings.deduct_penalty(finance.actor, therapist.account_id, Money(2_000), "late",
+                                   request_id="pen-1") == cut
+    assert earnings.summary(therapist.actor).available == Money(1_000)
+    assert sorted(payable_keys(kit, therapist.account_id)) == sorted([f"bonus:{first.reference}",
+                                                                      f"penalty:{cut.reference}"])
+    audited = [dict(e.details) for e in kit.audit_entries() if e.action in ("earnings.bonus", "earnings.penalty")]
+    assert [(d["reference"], d["request"]) for d in audited] == [(first.reference, "bonus-1"),
+                                                                 (cut.reference, "pen-1")]
+    other = kit.another_superadmin()  # request ids are per actor: the same id of another admin is a new request
+    theirs = earnings.grant_bonus(other.actor, therapist.account_id, Money(3_000), "referral", request_id="bonus-1")
+    assert theirs.reference != first.reference
+    plain = earnings.grant_bonus(finance.actor, therapist.account_id, Money(3_000), "referral")
+    assert plain.reference not in (first.reference, theirs.reference)  # without a request id: a new one each time
+    assert earnings.summary(therapist.actor).available == Money(7_000)
+    assert kit.platform.ledger.verify(SYSTEM).ok
+
+
+def test_a_request_id_reused_for_another_adjustment_is_refused(kit: Kit, therapist: Person) -> None:
+    earnings, finance, other = kit.platform.earnings, kit.finance(), kit.therapist()
+    earnings.grant_bonus(finance.actor, therapist.account_id, Money(3_000), "referral", request_id="r_1")
+    earnings.grant_bonus(finance.actor, other.account_id, Money(3_000), "referral")
+    before = payable_keys(kit, therapist.account_id), payable_keys(kit, other.account_id)
+    attempts = [
+        lambda: earnings.grant_bonus(finance.actor, therapist.account_id, Money(3_001), "referral", request_id="r_1"),
+        lambda: earnings.grant_bonus(finance.actor, other.account_id, Money(3_000), "referral", request_id="r_1"),
+        lambda: earnings.grant_bonus(finance.actor, therapist.account_id, Money(3_000), "another", request_id="r_1"),
+        lambda: earnings.deduct_penalty(finance.actor, therapist.account_id, Money(3_000), "referral",
+                                        request_id="r_1"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.code == "request.reused"
+    assert (payable_keys(kit, therapist.account_id), payable_keys(kit, other.account_id)) == before
+    for bad in ("", "x" * 65, "has space", "émoji", 7):
+        with pytest.raises(ValidationError) as invalid:
+            earnings.grant_bonus(finance.actor, therapist.account_id, Money(1), "x",
+                                 request_id=bad)  # type: ignore[arg-type]
+        assert (invalid.value.code, invalid.value.field) == ("request.id", "request_id")
+    longest = earnings.grant_bonus(finance.actor, therapist.account_id, Money(1), "x", request_id="A-z_0" * 12 + "abcd")
+    assert longest.reference.startswith("adj_")
+
+
+def test_exceeds_available_names_the_balance_to_ledger_readers(kit: Kit, therapist: Person) -> None:
+    finance = kit.finance()  # money.manage always comes with ledger.read (finance, superadmin, the system)
+    kit.platform.earnings.grant_bonus(finance.actor, therapist.account_id, Money(1_234), "referral")
+    with pytest.raises(ValidationError) as refused:
+        kit.platform.earnings.deduct_penalty(finance.actor, therapist.account_id, Money(1_235), "no-show")
+    assert refused.value.code == "earnings.exceeds_available" and "¥12.34" in refused.value.message

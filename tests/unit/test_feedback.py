@@ -94,3 +94,15 @@ def test_the_queue_is_paged_oldest_first_and_mine_newest_first(kit: Kit) -> None
         kit.clock.advance(dt.timedelta(minutes=1))
     assert [f.id for f in feedback.list(SYSTEM, offset=1, limit=1).items] == [sent[1]]
     assert [f.id for f in feedback.mine(author.actor).items] == sent[::-1]
+
+
+def test_a_staff_read_of_somebody_elses_item_is_audited(kit: Kit) -> None:
+    author, support = kit.customer_by_phone(), kit.support()
+    sent = kit.platform.feedback.submit(author.actor, "bug", "The map does not load.")
+    own = kit.platform.feedback.submit(support.actor, "feedback", "The queue could be sorted by kind.")
+    kit.platform.feedback.get(author.actor, sent.id)  # the author's, the system's and staff reading their own item:
+    kit.platform.feedback.get(SYSTEM, sent.id)  # not audited
+    kit.platform.feedback.get(support.actor, own.id)
+    assert kit.platform.feedback.get(support.actor, sent.id).text == "The map does not load."
+    reads = [(e.actor, e.target, e.outcome) for e in kit.audit_entries() if e.action == "feedback.get"]
+    assert reads == [(support.account_id, sent.id, AuditOutcome.OK)]

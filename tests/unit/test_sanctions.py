@@ -218,3 +218,79 @@ def test_staff_read_everything_and_the_appeal_queue(kit: Kit, therapist: Person)
     with pytest.raises(ValidationError) as nameless:
         kit.platform.sanctions.decide_appeal(SYSTEM, first.id, True, "the system has no name")
     assert nameless.value.code == "actor.no_account"
+
+
+def test_a_retried_imposition_with_a_request_id_changes_nothing_again(kit: Kit, therapist: Person) -> None:
+    fund(kit, therapist, 10_000)
+    support = kit.support()
+    sanctions = kit.platform.sanctions
+    made = sanctions.impose(support.actor, therapist.account_id, "deduction", "no-show", amount=8_000,
+                            request_id="ticket-42")
+    kit.clock.advance(dt.timedelta(minutes=2))
+    # the retry is answered although the first deduction left less than its amount available
+    again = sanctions.impose(support.actor, therapist.account_id, "deduction", " no-show ", amount=Money(8_000),
+                             request_id="ticket-42")
+    assert again == made and payable(kit, therapist.account_id) == 2_000
+    with kit.platform.deps.uow() as uow:
+        keys = [e.key for e in uow.ledger.entries(LedgerAccount.of(Book.THERAPIST_PAYABLE, therapist.account_id))]
+    assert [k for k in keys if k.startswith("penalty:")] == [f"penalty:{made.id}"]
+    ends = kit.clock.now() + dt.timedelta(days=2)
+    suspended = sanctions.impose(support.actor, therapist.account_id, "suspension", "checks", ends_at=ends,
+                                 request_id="ticket-43")
+    assert sanctions.impose(support.actor, therapist.account_id, "suspension", "checks", ends_at=ends,
+                            request_id="ticket-43") == suspended  # not therapist.already_suspended
+    assert [s.id for s in sanctions.list(SYSTEM)] == [suspended.id, made.id]
+    impositions = [e for e in kit.audit_entries() if e.action == "sanctions.impose"]
+    assert [(e.target, dict(e.details)["request"]) for e in impositions] == [(made.id, "ticket-42"),
+                                                                            (suspended.id, "ticket-43")]
+    theirs = sanctions.impose(kit.superadmin().actor, therapist.account_id, "warning", "no-show",
+                              request_id="ticket-42")  # another admin's request id is another request
+    assert theirs.id not in (made.id, suspended.id)
+    assert len(sanctions.list(SYSTEM)) == 3
+    assert kit.platform.ledger.verify(SYSTEM).ok
+
+
+def test_a_request_id_reused_for_another_sanction_is_refused(kit: Kit, therapist: Person) -> None:
+    fund(kit, therapist, 10_000)
+    support, other = kit.support(), kit.therapist()
+    sanctions = kit.platform.sanctions
+    sanctions.impose(support.actor, therapist.account_id, "deduction", "no-show", amount=1_000, request_id="r1")
+    ends = kit.clock.now() + dt.timedelta(days=1)
+    attempts: list[tuple[str, str, str, dict[str, object]]] = [
+        (therapist.account_id, "deduction", "no-show", {"amount": 1_001}),
+        (other.account_id, "deduction", "no-show", {"amount": 1_000}),
+        (therapist.account_id, "deduction", "rude", {"amount": 1_000}),
+        (therapist.account_id, "warning", "no-show", {}),
+        (therapist.account_id, "suspension", "no-show", {"ends_at": ends}),
+    ]
+    for who, kind, reason, extra in attempts:
+        with pytest.raises(Conflict) as refused:
+            sanctions.impose(support.actor, who, kind, reason, request_id="r1", **extra)  # type: ignore[arg-type]
+        assert refused.value.code == "request.reused", (who, kind, reason)
+    assert payable(kit, therapist.account_id) == 9_000 and len(sanctions.list(SYSTEM)) == 1
+    for bad in ("", "x" * 65, "a/b", 42):
+        with pytest.raises(ValidationError) as invalid:
+            sanctions.impose(support.actor, therapist.account_id, "warning", "x",
+                             request_id=bad)  # type: ignore[arg-type]
+        assert invalid.value.code == "request.id"
+
+
+def test_exceeds_available_names_the_balance_only_to_ledger_readers(kit: Kit, therapist: Person) -> None:
+    fund(kit, therapist, 1_234)
+    for person, shown in ((kit.support(), False), (kit.superadmin(), True)):  # support lacks ledger.read
+        with pytest.raises(ValidationError) as refused:
+            kit.platform.sanctions.impose(person.actor, therapist.account_id, "deduction", "x", amount=1_235)
+        assert refused.value.code == "sanction.exceeds_available"
+        assert ("12.34" in refused.value.message) is shown, refused.value.message
+        assert "available balance" in refused.value.message
+
+
+def test_a_staff_read_of_one_sanction_is_audited(kit: Kit, therapist: Person) -> None:
+    made = kit.platform.sanctions.impose(SYSTEM, therapist.account_id, "warning", "late twice")
+    auditor = kit.auditor()
+    assert kit.platform.sanctions.get(auditor.actor, made.id).id == made.id
+    kit.platform.sanctions.get(therapist.actor, made.id)  # the therapist's own read, and the system's: not audited
+    kit.platform.sanctions.get(SYSTEM, made.id)
+    reads = [e for e in kit.audit_entries() if e.action == "sanctions.get"]
+    assert [(e.actor, e.target, e.outcome, dict(e.details)) for e in reads] == [
+        (auditor.account_id, made.id, AuditOutcome.OK, {"therapist": therapist.account_id})]

@@ -35,7 +35,8 @@ TEXT_MAX = 500
 VISIT_STATES = frozenset({OrderState.ACCEPTED, OrderState.DEPARTED, OrderState.ARRIVED, OrderState.IN_SERVICE,
                    OrderState.FINISHED})
 """The states in which the chat is open whatever the time (the visit is on)."""
-_AFTER = frozenset({OrderState.COMPLETED, OrderState.DISPUTED})
+AFTER_STATES = frozenset({OrderState.COMPLETED, OrderState.DISPUTED})
+"""The states after the visit in which the chat stays open for ``chat_after_completion_hours``."""
 _NOT_YET = frozenset({OrderState.PENDING_PAYMENT, OrderState.AWAITING_ACCEPTANCE, OrderState.REDISPATCHING})
 
 
@@ -105,7 +106,7 @@ def visit_ended(order: Order) -> Instant:
     """When the visit ended: the step that took the order out of the visit into ``completed`` or ``disputed``
     (a dispute raised days after the completion, or its dismissal, is not a new end); ``entered`` without one."""
     for step in order.timeline:
-        if step.from_state in VISIT_STATES and step.to_state in _AFTER:
+        if step.from_state in VISIT_STATES and step.to_state in AFTER_STATES:
             return step.at
     return entered(order)
 
@@ -113,7 +114,7 @@ def visit_ended(order: Order) -> Instant:
 def closes_at(order: Order, after_hours: int) -> Instant | None:
     """When the chat of a completed or disputed order closes, ``after_hours`` after the visit ended; None while
     the visit is still on (or the chat never opened / is closed: ``check_open`` tells those apart)."""
-    if order.state in _AFTER:
+    if order.state in AFTER_STATES:
         return visit_ended(order) + dt.timedelta(hours=after_hours)
     return None
 

@@ -4,7 +4,7 @@ States::
 
     pending -> sent
     pending -> pending (a failed attempt, retried after an exponential backoff)
-    pending -> dead    (the attempts ran out; kept with its last error)
+    pending -> dead    (the attempts ran out, or the recipient may no longer be messaged; kept with the reason)
     dead    -> pending (an admin retries it)
 
 A message carries a dedupe key -- the event's business key, the recipient and the channel -- that the
@@ -103,6 +103,12 @@ class OutboxMessage:
         if attempts >= policy.max_attempts:
             return evolve(self, state=OutboxState.DEAD, attempts=attempts, last_error=reason)
         return evolve(self, attempts=attempts, last_error=reason, due_at=utc(at) + policy.delay(attempts))
+
+    def withheld(self, reason: str) -> OutboxMessage:
+        """Park the message dead without an attempt: its recipient may no longer be messaged (``reason`` says
+        why; an admin's ``retry`` sends it after all).  Conflict ``outbox.state`` unless pending."""
+        self._pending("withhold")
+        return evolve(self, state=OutboxState.DEAD, last_error=(reason or "withheld")[:ERROR_MAX])
 
     def revived(self, at: Instant) -> OutboxMessage:
         """Give a dead message a fresh set of attempts, due now; Conflict ``outbox.state`` unless dead."""

@@ -74,6 +74,8 @@ class ChatRepository(abc.ABC):
         """Replace the order's binding row; NotFound when there is none."""
 
     @abc.abstractmethod
-    def unreleased(self, now: Instant, *, limit: int = PAGE) -> Sequence[NumberBinding]:
-        """Bindings not released yet that may be due for release: expired at ``now``, or of an order no longer in
-        one of ``domain.chat.VISIT_STATES``; the earliest expiry first."""
+    def unreleased(self, now: Instant, *, after_hours: int, limit: int = PAGE) -> Sequence[NumberBinding]:
+        """Bindings not released yet that are due for release at ``now``, the earliest expiry first: expired,
+        or of an order that ended (in none of ``domain.chat.VISIT_STATES`` and ``AFTER_STATES``), or of a
+        completed / disputed order that entered that state ``after_hours`` or more before ``now`` (its chat
+        has closed).  The choice is made before the ``limit``, so open chats never crowd an ended one out."""

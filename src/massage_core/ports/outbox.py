@@ -4,7 +4,9 @@
 ``claim_due`` hands a dispatcher the due pending messages nobody else holds and leases them until
 ``lease_until``; a dispatcher that dies leaves its lease to run out, and the next one sends again with the
 same dedupe key.  Two dispatchers never hold one message at once: memory -- the store's lock; SQLite -- the
-``BEGIN IMMEDIATE`` writer lock; PostgreSQL -- ``FOR UPDATE SKIP LOCKED`` on the claimed rows.
+``BEGIN IMMEDIATE`` writer lock; PostgreSQL -- ``FOR UPDATE SKIP LOCKED`` on the claimed rows.  A dispatcher
+records its outcome with ``record``, which applies only under the run's own lease, so a run whose lease ran
+out mid-send never overwrites the outcome of the run that claimed the message after it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ class OutboxRepository(abc.ABC):
     @abc.abstractmethod
     def save(self, message: OutboxMessage) -> None:
         """Store the new state of a message and release its lease; NotFound when there is none."""
+
+    @abc.abstractmethod
+    def record(self, message: OutboxMessage, lease_until: Instant) -> bool:
+        """Store a dispatcher's outcome for a message it claimed until ``lease_until`` and release the lease,
+        only while the stored message is still pending under that very lease (compare-and-set): once the lease
+        ran out and another run claimed the message, or finished it, nothing is written.  True when stored."""
 
     @abc.abstractmethod
     def list(self, state: OutboxState | None = None, *, offset: int = 0,

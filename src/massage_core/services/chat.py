@@ -252,7 +252,7 @@ class ChatService(Service):
         now = self._now()
         hours = self._deps.policies.chat_after_completion_hours
         with self._uow() as uow:
-            candidates = list(uow.chat.unreleased(now, limit=limit))
+            candidates = list(uow.chat.unreleased(now, after_hours=hours, limit=limit))
         released = 0
         for binding in candidates:
             with self._uow() as uow:

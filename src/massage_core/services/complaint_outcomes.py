@@ -4,6 +4,7 @@ or a penalty posted once under the complaint's key.  Part of ``platform.complain
 from __future__ import annotations
 
 from massage_core.domain import postings
+from massage_core.domain.access import Actor
 from massage_core.domain.complaints import Complaint, Outcome
 from massage_core.domain.errors import Conflict, ValidationError
 from massage_core.domain.ids import AccountId
@@ -13,6 +14,7 @@ from massage_core.domain.order_states import OrderState, Who
 from massage_core.domain.orders import Order
 from massage_core.domain.time import Instant
 from massage_core.ports.unit_of_work import UnitOfWork
+from massage_core.services.deductions import exceeds_available
 from massage_core.services.order_money import post_new_steps
 from massage_core.services.order_payments import OrderFlows, refund_number
 
@@ -68,7 +70,7 @@ class ComplaintOutcomes(OrderFlows):
         uow.orders.save(changed)
         return wanted
 
-    def _penalty_outcome(self, uow: UnitOfWork, complaint: Complaint, wanted: Money | None, note: str,
+    def _penalty_outcome(self, uow: UnitOfWork, actor: Actor, complaint: Complaint, wanted: Money | None,
                          now: Instant) -> Money:
         cap = self._deps.policies.adjustment_cap_fen
         if wanted is None or wanted.currency != "CNY" or not 1 <= wanted.fen <= cap:
@@ -76,9 +78,8 @@ class ComplaintOutcomes(OrderFlows):
         therapist = complaint.therapist_id
         uow.withdrawals.lock_therapist(therapist)  # serialised with withdrawal requests (decision 0033)
         available = uow.ledger.balance(LedgerAccount.of(Book.THERAPIST_PAYABLE, therapist))
-        if available < wanted:
-            raise ValidationError(f"the therapist's available balance is {available} yuan",
-                                  code="complaint.exceeds_available", field="amount")
+        if available < wanted:  # the figure only for ledger.read holders (support mediates without it)
+            raise exceeds_available(actor, available, "complaint.exceeds_available")
         # the memo names the complaint only: the note stays encrypted with it, never in the immutable ledger
         uow.ledger.post(postings.penalty(complaint.id, therapist, wanted, now, f"complaint {complaint.id}"))
         return wanted

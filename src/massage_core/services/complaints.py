@@ -16,7 +16,8 @@ therapist's answer, the platform's mediation and its outcome (decision 0038).
   ``complaint <id>``: the note stays out of the ledger) against the therapist's available balance.
 * ``withdraw``: the customer, before the resolution.
 * Every step is audited; the customer and the therapist read their complaints (``get``, ``mine``,
-  ``about_me``), mediators every one (``list``); anybody else's looks missing (NotFound).
+  ``about_me``), mediators every one (``list``; a mediator's ``get`` of a complaint they are no party to is
+  audited); anybody else's looks missing (NotFound).
 """
 
 from __future__ import annotations
@@ -217,7 +218,7 @@ class ComplaintsService(ComplaintOutcomes):
             if decided.refunds:
                 moved = self._refund_outcome(uow, current, decided, wanted, me, now, details)
             elif decided is Outcome.PENALTY:
-                moved = self._penalty_outcome(uow, current, wanted, note, now)
+                moved = self._penalty_outcome(uow, actor, current, wanted, now)
                 details["penalty"] = f"penalty:{current.id}"
             else:
                 moved = wanted if wanted is not None else Money.zero()
@@ -269,12 +270,19 @@ class ComplaintsService(ComplaintOutcomes):
     # -- reading ---------------------------------------------------------------------------------------
 
     def get(self, actor: Actor, complaint: str) -> ComplaintView:
-        """One complaint with its timeline: its customer, its therapist, mediators.  Errors: PermissionDenied
-        (no such role), ValidationError ``invalid_id``, NotFound (missing or somebody else's)."""
+        """One complaint with its timeline: its customer, its therapist, mediators (audited when the mediator is
+        not a party).  Errors: PermissionDenied (no such role), ValidationError ``invalid_id``, NotFound
+        (missing or somebody else's)."""
         target = complaint_id(complaint)
         self._readers(actor, "complaints.get", target)
         with self._guard(actor, "complaints.get", target), self._uow() as uow:
-            return self._visible(actor, uow.complaints.get(target))
+            found = uow.complaints.get(target)
+            seen = self._visible(actor, found)
+            if (actor.may(Permission.COMPLAINTS_MEDIATE) and not actor.is_system
+                    and not any(actor.owns(party) for party in (found.customer_id, found.therapist_id))):
+                self._audit_ok(uow, actor, "complaints.get", target, self._now())
+                uow.commit()
+            return seen
 
     def mine(self, actor: Actor, *, offset: int = 0, limit: int = PAGE) -> ComplaintPage:
         """The acting customer's complaints, newest first.  Errors: PermissionDenied, ValidationError

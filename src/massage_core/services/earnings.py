@@ -13,7 +13,8 @@ the ledger, and the admins' bonuses and penalties.
   therapist's own time zone (their schedule's, else their profile's, else Asia/Shanghai).
 * ``grant_bonus`` / ``deduct_penalty``: an admin's reward or deduction (``money.manage``: finance,
   superadmin), 1 fen .. ``Policies.adjustment_cap_fen``, with a reason, audited, posted against the
-  therapist's payable balance under a generated reference (``adj_...``).  A penalty never takes the available
+  therapist's payable balance under a generated reference (``adj_...``; with a ``request_id``, derived from
+  the actor and the request id, so a retry posts nothing again).  A penalty never takes the available
   balance below zero (``earnings.exceeds_available``).
 
 Who may read: a therapist (``own_ledger.read``) their own; ``ledger.read`` (finance, auditors, superadmins,
@@ -30,14 +31,17 @@ from collections.abc import Iterator, Sequence
 from attrs import frozen
 
 from massage_core.domain.access import Actor, Permission, Role
-from massage_core.domain.errors import NotFound, PermissionDenied, ValidationError
+from massage_core.domain import idempotency
+from massage_core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from massage_core.domain.ids import AccountId, account_id
 from massage_core.domain.ledger import Book, JournalEntry, LedgerAccount, Side
 from massage_core.domain.money import Money
 from massage_core.domain.postings import bonus, penalty
 from massage_core.domain.time import DEFAULT_ZONE, Instant, local, utc
+from massage_core.ports.ledger import KEY_REUSED
 from massage_core.ports.unit_of_work import UnitOfWork
 from massage_core.services.base import Service, not_found, page_bounds
+from massage_core.services.deductions import exceeds_available, replayed
 
 PERIODS = ("day", "week", "month")
 MAX_PAGE = 500
@@ -263,22 +267,29 @@ class EarningsService(Service):
 
     # -- admin adjustments ---------------------------------------------------------------------------
 
-    def grant_bonus(self, actor: Actor, therapist: str, amount: Money, reason: str) -> Adjustment:
+    def grant_bonus(self, actor: Actor, therapist: str, amount: Money, reason: str, *,
+                    request_id: str | None = None) -> Adjustment:
         """Credit ``amount`` to the therapist's available balance (``postings.bonus``); ``money.manage`` only,
-        audited (``earnings.bonus``).
+        audited (``earnings.bonus``).  With a ``request_id`` the reference derives from (actor, request id), so a
+        retried request returns the first adjustment and posts nothing again (decision 0032).
 
         Raises PermissionDenied (audited), ValidationError ``invalid_id``, ``earnings.amount`` (1 fen ..
-        ``Policies.adjustment_cap_fen``), ``earnings.reason`` (1..200 characters), NotFound (no therapist).
+        ``Policies.adjustment_cap_fen``), ``earnings.reason`` (1..200 characters), ``request.id`` (1..64 of
+        ``A-Za-z0-9_-``), NotFound (no therapist), Conflict ``request.reused`` (the request id was used for
+        another kind, therapist, amount or reason).
         """
-        return self._adjust(actor, "bonus", therapist, amount, reason)
+        return self._adjust(actor, "bonus", therapist, amount, reason, request_id)
 
-    def deduct_penalty(self, actor: Actor, therapist: str, amount: Money, reason: str) -> Adjustment:
+    def deduct_penalty(self, actor: Actor, therapist: str, amount: Money, reason: str, *,
+                       request_id: str | None = None) -> Adjustment:
         """Debit ``amount`` from the therapist's available balance (``postings.penalty``); as ``grant_bonus``
         (audited as ``earnings.penalty``), and ValidationError ``earnings.exceeds_available`` when the
-        available balance is smaller than ``amount``."""
-        return self._adjust(actor, "penalty", therapist, amount, reason)
+        available balance is smaller than ``amount`` (the message names the balance to ``ledger.read``
+        holders only)."""
+        return self._adjust(actor, "penalty", therapist, amount, reason, request_id)
 
-    def _adjust(self, actor: Actor, kind: str, therapist: str, amount: Money, reason: str) -> Adjustment:
+    def _adjust(self, actor: Actor, kind: str, therapist: str, amount: Money, reason: str,
+                request_id: str | None) -> Adjustment:
         action = f"earnings.{kind}"
         self._require(actor, Permission.MONEY_MANAGE, action, str(therapist)[:40])
         who = account_id(therapist)
@@ -290,7 +301,10 @@ class EarningsService(Service):
             raise ValidationError(f"a reason of 1..{REASON_MAX} characters is required", code="earnings.reason",
                                   field="reason")
         now = self._now()
-        reference = self._deps.ids.new_id("adjustment")
+        request = None if request_id is None else idempotency.request_id(request_id)
+        reference = (self._deps.ids.new_id("adjustment") if request is None
+                     else idempotency.derived_id("adjustment", actor.label, request))
+        entry = (penalty if kind == "penalty" else bonus)(reference, who, amount, now, text)
         with self._uow() as uow:
             try:
                 roles = uow.accounts.get(who).roles
@@ -300,15 +314,25 @@ class EarningsService(Service):
                 raise NotFound("therapist", who)
             if kind == "penalty":
                 uow.withdrawals.lock_therapist(who)  # serialised with withdrawal requests (decision 33)
+            keys = (f"bonus:{reference}", f"penalty:{reference}")  # a request id names one adjustment of either kind
+            first = None if request is None else replayed(uow, entry, keys, request)
+            if first is not None:
+                return Adjustment(reference, kind, who, amount, first.memo, first.at)
+            if kind == "penalty":
                 available = uow.ledger.balance(_account(Book.THERAPIST_PAYABLE, who))
                 if available < amount:
-                    raise ValidationError(f"the available balance is {available} yuan",
-                                          code="earnings.exceeds_available", field="amount")
-                entry = penalty(reference, who, amount, now, text)
-            else:
-                entry = bonus(reference, who, amount, now, text)
-            uow.ledger.post(entry)
-            self._audit_ok(uow, actor, action, who, now, amount=str(amount), reason=text, reference=reference)
+                    raise exceeds_available(actor, available, "earnings.exceeds_available")
+            try:
+                posted = uow.ledger.post(entry)
+            except Conflict as clash:  # a concurrent request with this id but other lines won
+                if request is None or clash.code != KEY_REUSED:
+                    raise
+                raise idempotency.reused(request) from None
+            if posted.already_posted and request is not None:  # a concurrent twin won: answer as a replay
+                replayed(uow, entry, keys, request)  # Conflict request.reused when the twin's reason differs
+                return Adjustment(reference, kind, who, amount, posted.entry.memo, posted.entry.at)
+            self._audit_ok(uow, actor, action, who, now, amount=str(amount), reason=text, reference=reference,
+                           **({"request": request} if request is not None else {}))
             uow.commit()
         return Adjustment(reference, kind, who, amount, text, now)
 

@@ -3,7 +3,8 @@ with the admins' replies (decision 0038).
 
 Any signed-in account (``own_account.manage``: customers, therapists, admins) ``submit``s and reads its own
 (``mine``, ``get``), replies included; ``feedback.manage`` (support, superadmin, the system) ``list``s the queue
-(paged, by state), reads any item and ``reply``s (audited).  Somebody else's item looks missing (NotFound).
+(paged, by state), reads any item (audited when it is somebody else's) and ``reply``s (audited).  Somebody
+else's item looks missing (NotFound).
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ class FeedbackService(Service):
         return FeedbackPage(tuple(FeedbackView.of(f, staff=False) for f in found), offset, limit)
 
     def get(self, actor: Actor, item: str) -> FeedbackView:
-        """One item: its author, or ``feedback.manage``.  Errors: PermissionDenied (not signed in),
-        ValidationError ``invalid_id``, NotFound (missing or somebody else's)."""
+        """One item: its author, or ``feedback.manage`` (audited when staff read somebody else's).  Errors:
+        PermissionDenied (not signed in), ValidationError ``invalid_id``, NotFound (missing or somebody
+        else's)."""
         target = feedback_id(item)
         staff = actor.may(Permission.FEEDBACK_MANAGE)
         if not staff:
@@ -100,6 +102,9 @@ class FeedbackService(Service):
             found = uow.feedback.get(target)
             if not staff and found.author_id != actor.account_id:
                 raise not_found("feedback", target)
+            if staff and not actor.is_system and not actor.owns(found.author_id):
+                self._audit_ok(uow, actor, "feedback.get", target, self._now())
+                uow.commit()
         return FeedbackView.of(found, staff=staff)
 
     def list(self, actor: Actor, state: FeedbackState | str | None = None, *, offset: int = 0,

@@ -4,7 +4,12 @@ the in-app inbox and each account's preferences.  Producers write messages with 
 * ``dispatch`` (``outbox.manage``: superadmins and the system; cron-friendly, safe to run twice at once):
   claims up to ``limit`` due pending messages in one unit of work (a lease of ``lease_seconds``), then
   delivers each one *outside* that transaction and records the outcome in a unit of its own; once the lease
-  ran out the run stops (the messages left are another run's to claim, never sent twice at once).  The ``inbox``
+  ran out the run stops (the messages left are another run's to claim, never sent twice at once).  An outcome
+  is recorded only under the run's own lease (``outbox.record``, compare-and-set): a run whose lease ran out
+  during a send never overwrites the outcome of the run that claimed the message after it.  A message whose
+  recipient is no longer active (suspended, or gone) is not sent: it is parked ``dead`` with the reason
+  ``WITHHELD`` (an admin's ``retry`` sends it after reinstatement) -- except the ``safety`` category (an SOS
+  alert still reaches a support admin suspended after it was raised: decision 0041).  The ``inbox``
   channel is the library's own: the item is stored and the message marked sent in ONE unit of work.  The
   other channels go through the ``Notifier`` given for them; the address is read here -- ``email``: the
   account's e-mail, ``sms``: its phone (decrypted only for the send, never logged), ``push``: the account id
@@ -33,12 +38,15 @@ from massage_core.domain.inbox import InboxItem, NotificationSettings, locale as
 from massage_core.domain.notifications import Category, Channel, Preferences, QuietHours
 from massage_core.domain.outbox import OutboxMessage, OutboxState
 from massage_core.domain.screening import Screener
+from massage_core.domain.time import Instant
 from massage_core.ports.notifiers import DeliveryFailed, Notifier
 from massage_core.services.base import Dependencies, Service, page_bounds
 from massage_core.services.notify import settings_of
 
 MAX_BATCH = 1000
 MAX_LEASE_SECONDS = 3600
+WITHHELD = "not sent: the recipient's account is no longer active"
+"""The reason stored with a message withheld at dispatch (the recipient was suspended, or is gone)."""
 _CONTACTS = Screener.with_words(())
 """Masks contact details (phones, e-mails, ids, links) in the errors stored with a message."""
 
@@ -135,41 +143,46 @@ class NotificationsService(Service):
         limit = _bounded("limit", limit, MAX_BATCH)
         lease = dt.timedelta(seconds=_bounded("lease_seconds", lease_seconds, MAX_LEASE_SECONDS))
         now = self._now()
+        lease_until = now + lease
         with self._uow() as uow:
-            claimed = list(uow.outbox.claim_due(now, now + lease, limit))
+            claimed = list(uow.outbox.claim_due(now, lease_until, limit))
             uow.commit()
         outcomes: list[OutboxState | None] = []
         for message in claimed:
-            if self._now() >= now + lease:  # slow sends ate the lease: another run may hold the rest now
+            if self._now() >= lease_until:  # slow sends ate the lease: another run may hold the rest now
                 break
-            outcomes.append(self._deliver(message))
+            outcomes.append(self._deliver(message, lease_until))
         return DispatchReport(sent=outcomes.count(OutboxState.SENT), retried=outcomes.count(OutboxState.PENDING),
                               dead=outcomes.count(OutboxState.DEAD))
 
-    def _deliver(self, message: OutboxMessage) -> OutboxState | None:
-        """Deliver one claimed message and record the outcome; None when another run finished it first."""
+    def _deliver(self, message: OutboxMessage, lease_until: Instant) -> OutboxState | None:
+        """Deliver one message claimed until ``lease_until`` and record the outcome under that lease; None
+        when the lease was lost (another run claimed or finished the message: its outcome stands)."""
+        if message.category is not Category.SAFETY:
+            with self._uow() as uow:
+                active = AccountId(message.recipient) in uow.accounts.active_among([AccountId(message.recipient)])
+            if not active:
+                return self._record(message.withheld(WITHHELD), lease_until)
         if message.channel is Channel.INBOX:
             with self._uow() as uow:
-                current = uow.outbox.get(message.id)
-                if current.state is not OutboxState.PENDING:
-                    return None
                 now = self._now()
-                uow.inbox.deliver(InboxItem(current.id, current.recipient, current.dedupe_key, current.category,
-                                            current.subject, current.body, now))
-                uow.outbox.save(current.delivered(now))
+                if not uow.outbox.record(message.delivered(now), lease_until):
+                    return None
+                uow.inbox.deliver(InboxItem(message.id, message.recipient, message.dedupe_key, message.category,
+                                            message.subject, message.body, now))
                 uow.commit()
             return OutboxState.SENT
         error = self._send(message)
+        now = self._now()
+        if error is None:
+            return self._record(message.delivered(now), lease_until)
+        return self._record(message.failed(_CONTACTS.screen(error).masked(), now, self._deps.policies.outbox_retry),
+                            lease_until)
+
+    def _record(self, done: OutboxMessage, lease_until: Instant) -> OutboxState | None:
         with self._uow() as uow:
-            current = uow.outbox.get(message.id)
-            if current.state is not OutboxState.PENDING:
+            if not uow.outbox.record(done, lease_until):
                 return None
-            now = self._now()
-            if error is None:
-                done = current.delivered(now)
-            else:
-                done = current.failed(_CONTACTS.screen(error).masked(), now, self._deps.policies.outbox_retry)
-            uow.outbox.save(done)
             uow.commit()
         return done.state
 

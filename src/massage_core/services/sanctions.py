@@ -1,7 +1,8 @@
 """The sanctions context (``platform.sanctions``, issue 6 A2; decision 0039): penalties against therapists and
 the one appeal each may get.
 
-* ``impose`` (``sanctions.manage``: support, superadmins, the system): a deduction (posted at once through the
+* ``impose`` (``sanctions.manage``: support, superadmins, the system; an optional ``request_id`` makes a
+  retry return the first sanction, decision 0039): a deduction (posted at once through the
   ledger, ``postings.penalty`` keyed ``penalty:<sanction id>``; 1 fen .. ``Policies.adjustment_cap_fen`` and
   never more than the available balance, under the therapist's withdrawal lock), a warning, or a suspension
   (the profile is suspended; with ``ends_at`` the jobs rule ``lift_expired`` lifts it then, without it is
@@ -13,7 +14,7 @@ the one appeal each may get.
   made by this sanction is lifted; a warning struck); rejected -> it stands.  With a reason.
 * reads: ``mine`` and ``get`` for the therapist's own; ``of_therapist``, ``get`` and ``list`` (the appeal
   queue with ``appeal="pending"``) for ``sanctions.read`` holders (support, auditors, superadmins), audited
-  when staff read a person's sanctions.  Another therapist's sanction looks exactly like a missing one.
+  when staff read a person's sanctions or one sanction.  Another therapist's sanction looks exactly like a missing one.
 
 Every change is audited (``sanctions.impose``, ``sanctions.appeal``, ``sanctions.decide_appeal``,
 ``sanctions.lift``) with the sanction id; the free texts stay out of the audit log (they are encrypted at rest
@@ -23,10 +24,7 @@ with the sanction).  The rewards side stays ``earnings.grant_bonus``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-
-from attrs import frozen
-
+from massage_core.domain import idempotency
 from massage_core.domain.access import Actor, Permission, Role
 from massage_core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from massage_core.domain.ids import AccountId, account_id
@@ -34,7 +32,6 @@ from massage_core.domain.ledger import Book, LedgerAccount
 from massage_core.domain.money import Money
 from massage_core.domain.postings import penalty
 from massage_core.domain.sanctions import (
-    AppealState,
     Sanction,
     SanctionId,
     SanctionKind,
@@ -45,42 +42,11 @@ from massage_core.domain.sanctions import (
     suspension_note,
 )
 from massage_core.domain.time import Instant, utc
-from massage_core.ports.sanctions import PAGE
 from massage_core.ports.unit_of_work import UnitOfWork
-from massage_core.services.base import Denied, Service, not_found, page_bounds
+from massage_core.services.base import Denied, not_found, page_bounds
+from massage_core.services.deductions import exceeds_available
 from massage_core.services.notify_people import notify_sanction
-
-
-@frozen
-class SanctionView:
-    """A sanction as its reader may see it: the admins' ids only for staff (None for the therapist)."""
-
-    id: str
-    therapist_id: str
-    kind: str
-    reason: str
-    imposed_at: Instant
-    amount: Money | None
-    ends_at: Instant | None
-    state: str
-    ended_at: Instant | None
-    appeal_deadline: Instant
-    appeal_state: str | None
-    appeal_text: str | None
-    appeal_filed_at: Instant | None
-    decision_reason: str | None
-    decided_at: Instant | None
-    imposed_by: str | None
-    decided_by: str | None
-
-    @classmethod
-    def of(cls, s: Sanction, window_days: int, *, staff: bool) -> SanctionView:
-        a = s.appeal
-        return cls(s.id, s.therapist_id, s.kind.value, s.reason, s.imposed_at, s.amount, s.ends_at, s.state.value,
-                   s.ended_at, s.appeal_deadline(window_days), a.state.value if a else None, a.text if a else None,
-                   a.filed_at if a else None, (a.decision_reason or None) if a else None,
-                   a.decided_at if a else None, (s.imposed_by or "system") if staff else None,
-                   (a.decided_by if a else None) if staff else None)
+from massage_core.services.sanction_reads import SanctionReads, SanctionView
 
 
 def _amount(value: Money | int | None) -> Money | None:
@@ -102,25 +68,21 @@ def _ends_at(value: object, now: Instant) -> Instant | None:
     return ends
 
 
-def _appeal_state(value: AppealState | str | None) -> AppealState | None:
-    if value is None or isinstance(value, AppealState):
-        return value
+def _replayed(uow: UnitOfWork, made: Sanction, request: str) -> Sanction | None:
+    """The sanction the request ``request`` imposed before under ``made.id``: None when none, the stored one
+    when ``made`` asks for the same (therapist, kind, reason, amount, end); Conflict ``request.reused`` else."""
     try:
-        return AppealState(value)
-    except ValueError:
-        raise ValidationError("appeal must be pending, upheld or rejected", code="appeal.state",
-                              field="appeal") from None
+        stored = uow.sanctions.get(made.id)
+    except NotFound:
+        return None
+    asked = (made.therapist_id, made.kind, made.reason, made.amount, made.ends_at, made.imposed_by)
+    if (stored.therapist_id, stored.kind, stored.reason, stored.amount, stored.ends_at, stored.imposed_by) != asked:
+        raise idempotency.reused(request)
+    return stored
 
 
-class SanctionsService(Service):
+class SanctionsService(SanctionReads):
     """``platform.sanctions``: see the module docstring."""
-
-    @property
-    def _window(self) -> int:
-        return self._deps.policies.appeal_window_days
-
-    def _view(self, sanction: Sanction, staff: bool) -> SanctionView:
-        return SanctionView.of(sanction, self._window, staff=staff)
 
     @staticmethod
     def _therapist_account(uow: UnitOfWork, who: AccountId) -> None:
@@ -134,16 +96,18 @@ class SanctionsService(Service):
     # -- imposing ---------------------------------------------------------------------------------------
 
     def impose(self, actor: Actor, therapist: str, kind: str, reason: str, *, amount: Money | int | None = None,
-               ends_at: dt.datetime | None = None) -> SanctionView:
+               ends_at: dt.datetime | None = None, request_id: str | None = None) -> SanctionView:
         """Impose a ``deduction`` (``amount`` in fen or Money), ``warning`` or ``suspension`` (optional
-        aware ``ends_at``) on ``therapist``, with a reason.  Audited.
+        aware ``ends_at``) on ``therapist``, with a reason.  Audited.  With a ``request_id`` the sanction id
+        derives from (actor, request id): the same request again returns the first sanction and changes nothing.
 
         Raises PermissionDenied (audited) without ``sanctions.manage``; ValidationError ``invalid_id``,
         ``sanction.kind``, ``sanction.reason`` (1..500 characters), ``sanction.amount`` (a deduction needs
         1 fen .. ``Policies.adjustment_cap_fen``; nothing else has one), ``sanction.ends_at`` (only a
-        suspension, in the future), ``time.naive``, ``sanction.exceeds_available`` (a deduction above the
-        available balance); Conflict ``sanction.self``, ``therapist.already_suspended``; NotFound (no such
-        therapist, or no profile to suspend).
+        suspension, in the future), ``time.naive``, ``request.id``, ``sanction.exceeds_available`` (a deduction
+        above the available balance; the message names it to ``ledger.read`` holders only); Conflict
+        ``sanction.self``, ``therapist.already_suspended``, ``request.reused`` (the request id was used for
+        another sanction); NotFound (no such therapist, or no profile to suspend).
         """
         target = account_id(therapist)
         self._require(actor, Permission.SANCTIONS_MANAGE, "sanctions.impose", target)
@@ -152,17 +116,36 @@ class SanctionsService(Service):
         cap = self._deps.policies.adjustment_cap_fen
         if money is not None and money.fen > cap:
             raise ValidationError(f"a deduction is at most {Money(cap)} yuan", code="sanction.amount", field="amount")
-        made = Sanction.impose(SanctionId(self._deps.ids.new_id("sanction")), target, sanction_kind(kind), reason,
-                               actor.account_id, now, amount=money, ends_at=_ends_at(ends_at, now))
+        request = None if request_id is None else idempotency.request_id(request_id)
+        ident = (self._deps.ids.new_id("sanction") if request is None
+                 else idempotency.derived_id("sanction", actor.label, request))
+        made = Sanction.impose(SanctionId(ident), target, sanction_kind(kind), reason, actor.account_id, now,
+                               amount=money, ends_at=_ends_at(ends_at, now))
+        try:
+            return self._impose(actor, made, request, now)
+        except Conflict as clash:
+            if request is None or clash.code == idempotency.REUSED:
+                raise
+            with self._uow() as uow:  # a concurrent twin may have won: then answer as a replay
+                first = _replayed(uow, made, request)
+            if first is None:
+                raise
+            return self._view(first, True)
+
+    def _impose(self, actor: Actor, made: Sanction, request: str | None, now: Instant) -> SanctionView:
+        target = made.therapist_id
         with self._uow() as uow:
             self._therapist_account(uow, target)
             if made.kind is SanctionKind.DEDUCTION:
-                assert made.amount is not None
                 uow.withdrawals.lock_therapist(target)  # serialised with withdrawal requests (decision 0033)
+            first = None if request is None else _replayed(uow, made, request)
+            if first is not None:
+                return self._view(first, True)
+            if made.kind is SanctionKind.DEDUCTION:
+                assert made.amount is not None
                 available = uow.ledger.balance(LedgerAccount.of(Book.THERAPIST_PAYABLE, target))
                 if available < made.amount:
-                    raise ValidationError(f"the available balance is {available} yuan",
-                                          code="sanction.exceeds_available", field="amount")
+                    raise exceeds_available(actor, available, "sanction.exceeds_available")
                 uow.ledger.post(penalty(deduction_reference(made.id), target, made.amount, now, f"sanction {made.id}"))
             elif made.kind is SanctionKind.SUSPENSION:
                 profile = uow.therapists.get(target).suspend(suspension_note(made.id), now)
@@ -172,7 +155,8 @@ class SanctionsService(Service):
             notify_sanction(uow, self._deps, saved, now)
             self._audit_ok(uow, actor, "sanctions.impose", saved.id, now, therapist=target, kind=saved.kind.value,
                            amount=str(saved.amount.fen) if saved.amount else "",
-                           ends_at=saved.ends_at.isoformat() if saved.ends_at else "")
+                           ends_at=saved.ends_at.isoformat() if saved.ends_at else "",
+                           **({"request": request} if request is not None else {}))
             uow.commit()
             return self._view(saved, True)
 
@@ -276,69 +260,3 @@ class SanctionsService(Service):
                 if clash.code not in ("conflict.stale", "conflict.busy"):
                     raise
         return ended
-
-    # -- reads --------------------------------------------------------------------------------------------
-
-    def mine(self, actor: Actor, *, offset: int = 0, limit: int = PAGE) -> Sequence[SanctionView]:
-        """The acting therapist's sanctions and appeal outcomes, newest first.  Raises PermissionDenied,
-        ValidationError ``actor.no_account``, ``page.*``."""
-        page_bounds(offset, limit)
-        self._require(actor, Permission.OWN_SANCTIONS_MANAGE, "sanctions.mine", actor.label)
-        if actor.account_id is None:
-            raise ValidationError("the system has no account of its own", code="actor.no_account")
-        with self._uow() as uow:
-            found = uow.sanctions.for_therapist(AccountId(actor.account_id), offset=offset, limit=limit)
-            return [self._view(s, False) for s in found]
-
-    def of_therapist(self, actor: Actor, therapist: str, *, offset: int = 0,
-                     limit: int = PAGE) -> Sequence[SanctionView]:
-        """``therapist``'s sanctions, newest first: staff with ``sanctions.read`` (an audited read), or the
-        therapist themselves; another therapist's look like a missing therapist (NotFound).  Raises
-        PermissionDenied, ValidationError ``invalid_id``, ``page.*``."""
-        target = account_id(therapist)
-        page_bounds(offset, limit)
-        with self._guard(actor, "sanctions.of_therapist", target):
-            staff = self._reader(actor, target, "sanctions.of_therapist")
-            with self._uow() as uow:
-                found = [self._view(s, staff) for s in uow.sanctions.for_therapist(target, offset=offset,
-                                                                                   limit=limit)]
-                if staff and not actor.is_system:
-                    self._audit_ok(uow, actor, "sanctions.of_therapist", target, self._now())
-                    uow.commit()
-                return found
-
-    def get(self, actor: Actor, sanction: str) -> SanctionView:
-        """One sanction: for staff with ``sanctions.read`` or its therapist; NotFound for anybody else."""
-        target = sanction_id(sanction)
-        staff = actor.may(Permission.SANCTIONS_READ)
-        if not staff:
-            self._require(actor, Permission.OWN_SANCTIONS_MANAGE, "sanctions.get", target)
-        with self._guard(actor, "sanctions.get", target), self._uow() as uow:
-            if staff:
-                return self._view(uow.sanctions.get(target), True)
-            try:
-                found: Sanction | None = uow.sanctions.get(target)
-            except NotFound:
-                found = None
-            if found is None or not actor.owns(found.therapist_id):
-                raise not_found("sanction", target)
-            return self._view(found, False)
-
-    def list(self, actor: Actor, *, appeal: AppealState | str | None = None, offset: int = 0,
-             limit: int = PAGE) -> Sequence[SanctionView]:
-        """Every sanction, newest first; ``appeal="pending"``: the appeal queue, oldest appeal first.  Raises
-        PermissionDenied without ``sanctions.read``, ValidationError ``appeal.state``, ``page.*``."""
-        wanted = _appeal_state(appeal)
-        page_bounds(offset, limit)
-        self._require(actor, Permission.SANCTIONS_READ, "sanctions.list", "sanctions")
-        with self._uow() as uow:
-            return [self._view(s, True) for s in uow.sanctions.list(appeal=wanted, offset=offset, limit=limit)]
-
-    def _reader(self, actor: Actor, target: AccountId, action: str) -> bool:
-        """True for staff (``sanctions.read``), False for the therapist themselves; else a denial."""
-        if actor.may(Permission.SANCTIONS_READ):
-            return True
-        self._require(actor, Permission.OWN_SANCTIONS_MANAGE, action, target)
-        if not actor.owns(target):
-            raise not_found("therapist", target)
-        return False

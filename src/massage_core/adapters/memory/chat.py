@@ -3,12 +3,13 @@ sends, so numbering is a plain count."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import attrs
 
 from massage_core.adapters.memory.store import Tables
-from massage_core.domain.chat import VISIT_STATES, ChatMessage, NumberBinding
+from massage_core.domain.chat import AFTER_STATES, VISIT_STATES, ChatMessage, NumberBinding, entered
 from massage_core.domain.errors import Conflict, NotFound
 from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import OrderId
@@ -69,10 +70,16 @@ class MemoryChatRepository(ChatRepository):
         self._t.number_bindings[binding.order_id] = binding
         return binding
 
-    def unreleased(self, now: Instant, *, limit: int = PAGE) -> Sequence[NumberBinding]:
+    def unreleased(self, now: Instant, *, after_hours: int, limit: int = PAGE) -> Sequence[NumberBinding]:
+        closed_before = now - dt.timedelta(hours=after_hours)
+
         def due(binding: NumberBinding) -> bool:
             order = self._t.orders.get(binding.order_id)
-            return now >= binding.expires_at or order is None or order.state not in VISIT_STATES
+            if now >= binding.expires_at or order is None:
+                return True
+            if order.state in AFTER_STATES:
+                return entered(order) <= closed_before
+            return order.state not in VISIT_STATES
 
         found = sorted((b for b in self._t.number_bindings.values() if b.released_at is None and due(b)),
                        key=lambda b: (b.expires_at, b.order_id))

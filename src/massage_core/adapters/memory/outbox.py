@@ -49,6 +49,14 @@ class MemoryOutboxRepository(OutboxRepository):
         self._t.outbox[message.id] = message
         self._t.outbox_leases.pop(message.id, None)
 
+    def record(self, message: OutboxMessage, lease_until: Instant) -> bool:
+        stored = self._t.outbox.get(message.id)
+        if stored is None or stored.state is not OutboxState.PENDING \
+                or self._t.outbox_leases.get(message.id) != lease_until:
+            return False
+        self.save(message)
+        return True
+
     def list(self, state: OutboxState | None = None, *, offset: int = 0,
              limit: int = PAGE) -> Sequence[OutboxMessage]:
         found = sorted((m for m in self._t.outbox.values() if state is None or m.state is state),

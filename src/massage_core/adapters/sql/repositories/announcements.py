@@ -1,8 +1,9 @@
 """Announcements, receipts and the duty roster in SQL (decision 0044; migration 0018).
 
 The audience is one keyset-paged read of ``accounts`` left-joined to ``therapist_profiles`` (ids after a
-cursor, active, holding a wanted role; the comma-joined ``roles`` column is matched with LIKE and checked
-again in Python); recipients are written with one multi-row insert per page.  ``delivered_count`` counts the
+cursor, active, holding a wanted role; the comma-joined ``roles`` column is matched exactly in the SQL, as
+``',' || roles || ','`` LIKE ``'%,therapist,%'``, so no row is dropped after the LIMIT and a short page
+really is the last one); recipients are written with one multi-row insert per page.  ``delivered_count`` counts the
 announcement's sent in-app messages in the outbox (``outbox_messages``; one per recipient).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
 from massage_core.adapters.sql.repositories._guard import guarded
@@ -44,7 +45,16 @@ def _to_announcement(row: Row[Any]) -> Announcement:
 
 
 def _has_role(column: Any, names: Collection[str]) -> Any:
-    return or_(*(column.like(f"%{name}%") for name in sorted(names)))
+    """The comma-joined ``column`` holds one of ``names`` exactly: ``',' || column || ','`` contains
+    ``',name,'`` (a bare substring match would also catch a longer name that merely contains one)."""
+    framed = literal(",").concat(column).concat(",")
+    return or_(*(framed.like(f"%,{name},%") for name in sorted(names)))
+
+
+def _roles(text: str) -> frozenset[Role]:
+    """The roles named in ``text``; a name this version does not know is ignored (never fatal to a send)."""
+    known = {role.value for role in Role}
+    return frozenset(Role(name) for name in _split(text) if name in known)
 
 
 class SqlAnnouncementRepository(AnnouncementRepository):
@@ -88,10 +98,8 @@ class SqlAnnouncementRepository(AnnouncementRepository):
         if after is not None:
             query = query.where(accounts.c.id > after)
         found: list[AudienceMember] = []
-        for row in self._conn.execute(query):
-            held = frozenset(Role(name) for name in _split(row.roles))
-            if not held & wanted:
-                continue
+        for row in self._conn.execute(query):  # the SQL chose exactly: a page is never shortened here
+            held = _roles(row.roles)
             if row.area_lat_e6 is None or Role.THERAPIST not in held:
                 found.append(AudienceMember(AccountId(row.id), held))
             else:

@@ -9,6 +9,7 @@ two concurrent first bindings one is stored, the other gets Conflict ``chat.bind
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from massage_core.adapters.sql.fields import CHAT_TEXT, FieldCodec
 from massage_core.adapters.sql.repositories._guard import guarded
 from massage_core.adapters.sql.tables_chat import chat_messages, chat_reads, number_bindings
 from massage_core.adapters.sql.tables_orders import orders
-from massage_core.domain.chat import VISIT_STATES, ChatMessage, ChatParty, NumberBinding
+from massage_core.domain.chat import AFTER_STATES, VISIT_STATES, ChatMessage, ChatParty, NumberBinding
 from massage_core.domain.errors import Conflict, NotFound
 from massage_core.domain.ids import AccountId
 from massage_core.domain.order_states import OrderId
@@ -133,10 +134,15 @@ class SqlChatRepository(ChatRepository):
             raise NotFound("number binding", binding.order_id)
         return binding
 
-    def unreleased(self, now: Instant, *, limit: int = PAGE) -> Sequence[NumberBinding]:
+    def unreleased(self, now: Instant, *, after_hours: int, limit: int = PAGE) -> Sequence[NumberBinding]:
+        """Only releasable bindings pass the WHERE, before the LIMIT: expired, of an ended order, or of a
+        completed / disputed order whose ``entered_at`` is ``after_hours`` old (its chat closed)."""
         visiting = [state.value for state in VISIT_STATES]
+        after = [state.value for state in AFTER_STATES]
+        closed = and_(orders.c.state.in_(after), orders.c.entered_at <= now - dt.timedelta(hours=after_hours))
         query = (select(_b).join(orders, orders.c.id == _b.c.order_id)
-                 .where(_b.c.released_at.is_(None), or_(_b.c.expires_at <= now, orders.c.state.not_in(visiting)))
+                 .where(_b.c.released_at.is_(None),
+                        or_(_b.c.expires_at <= now, orders.c.state.not_in(visiting + after), closed))
                  .order_by(_b.c.expires_at, _b.c.order_id).limit(max(limit, 0)))
         rows = self._conn.execute(query).all()
         return [_to_binding(row) for row in rows]

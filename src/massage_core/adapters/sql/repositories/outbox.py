@@ -7,7 +7,8 @@ on.  ``claim_due`` sets ``lease_until`` on the due pending messages that no
 running lease holds and returns them: on PostgreSQL the rows are picked by a subquery ``FOR UPDATE SKIP
 LOCKED`` (two dispatchers at once pick disjoint rows; a row another one just leased fails the re-checked
 condition), on SQLite by a plain ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING`` (the unit's
-``BEGIN IMMEDIATE`` already serialises writers).  Subject and body are FieldCipher tokens bound to the
+``BEGIN IMMEDIATE`` already serialises writers).  ``record`` is a compare-and-set on the run's own
+``lease_until`` (and the pending state).  Subject and body are FieldCipher tokens bound to the
 message id (``fields.OUTBOX_SUBJECT``, ``OUTBOX_BODY``); ``last_error`` is stored in the clear (the
 dispatcher masks contact details in it).
 """
@@ -99,6 +100,17 @@ class SqlOutboxRepository(OutboxRepository):
                 due_at=message.due_at, sent_at=message.sent_at, lease_until=None))
         if result.rowcount == 0:
             raise NotFound("outbox message", message.id)
+
+    def record(self, message: OutboxMessage, lease_until: Instant) -> bool:
+        """One ``UPDATE ... WHERE id = :id AND state = 'pending' AND lease_until = :lease``: the row is
+        written only under the run's own lease (PostgreSQL re-checks the condition on a row another run just
+        changed)."""
+        with translating():
+            result = self._conn.execute(update(_o).where(
+                _o.c.id == message.id, _o.c.state == OutboxState.PENDING.value, _o.c.lease_until == lease_until,
+            ).values(state=message.state.value, attempts=message.attempts, last_error=message.last_error,
+                     due_at=message.due_at, sent_at=message.sent_at, lease_until=None))
+        return bool(result.rowcount == 1)
 
     def list(self, state: OutboxState | None = None, *, offset: int = 0,
              limit: int = PAGE) -> Sequence[OutboxMessage]:
