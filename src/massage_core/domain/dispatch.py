@@ -20,13 +20,13 @@ to the nearer therapist, then to the smaller id, so a ranking is deterministic.
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Iterable
 
 from attrs import field, frozen
 
 from massage_core.domain.errors import ValidationError
 from massage_core.domain.ids import AccountId
+from massage_core.domain.policy_values import policy_error, weight, whole, within
 from massage_core.domain.search import PRIOR_MEAN, Rating
 
 
@@ -47,25 +47,19 @@ def dispatch_mode(raw: object) -> DispatchMode:
                               field="dispatch") from None
 
 
-def _policy_error(name: str, rule: str) -> ValidationError:
-    return ValidationError(f"dispatch policy: {name} must be {rule}", code="dispatch.policy", field=name)
+_policy_error = policy_error("dispatch policy", "dispatch.policy")
 
 
 def _weight(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise _policy_error("a weight", "a finite number >= 0")
-    return float(value)
+    return weight(value, _policy_error)
 
 
 def _share(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise _policy_error("a neutral acceptance rate", "within 0..1")
-    return float(value)
+    return within(value, 0, 1, "a neutral acceptance rate", _policy_error)
 
 
 def _count(value: object, name: str, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _policy_error(name, f"a whole number within {low}..{high}")
+    whole(value, name, low, high, _policy_error)
 
 
 @frozen

@@ -31,42 +31,33 @@ policy's gazetteer; a therapist belongs to it when the centre of their service a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 from attrs import field, frozen
 
 from massage_core.domain.errors import ValidationError
 from massage_core.domain.ids import AccountId
+from massage_core.domain.policy_values import policy_error, weight, whole, within
 from massage_core.domain.search import PRIOR, Rating, RatingPrior, haversine_m
 
 
-def _policy_error(name: str, rule: str) -> ValidationError:
-    return ValidationError(f"quality policy: {name} must be {rule}", code="quality.policy", field=name)
+_policy_error = policy_error("quality policy", "quality.policy")
 
 
 def _weight(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise _policy_error("a weight", "a finite number >= 0")
-    return float(value)
+    return weight(value, _policy_error)
 
 
 def _share(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise _policy_error("a prior rate", "within 0..1")
-    return float(value)
+    return within(value, 0, 1, "a prior rate", _policy_error)
 
 
 def _points(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
-        raise _policy_error("a deduction in points", "within 0..100")
-    return float(value)
+    return within(value, 0, 100, "a deduction in points", _policy_error)
 
 
 def _whole(value: object, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _policy_error(name, f"a whole number within {low}..{high}")
-    return value
+    return whole(value, name, low, high, _policy_error)
 
 
 @frozen
