@@ -10,8 +10,8 @@ psycopg).
 The raw baseline ("raw sqlite3" / "raw psycopg") works on a second database migrated to the same schema and
 seeded through the library (catalogue, an approved therapist with weekly hours, a customer).  During setup the
 library takes one order through a whole lifecycle there; that order's rows (the order, its eight timeline
-rows, its reservation) are the templates of the rows the raw script writes, so it writes the same columns with
-the same kinds of values.  Then, per lifecycle, with the driver alone and one transaction per transition, it
+rows, its reservation, its outbox messages) are the templates of the rows the raw script writes, so it writes the
+same columns with the same kinds of values.  Then, per lifecycle, with the driver alone and one transaction per transition, it
 runs the statements the library runs (the statement counts printed for both show it):
 
 * book: ``BEGIN IMMEDIATE`` (SQLite; psycopg sends ``BEGIN`` itself); read the customer's profile, the
@@ -24,22 +24,30 @@ runs the statements the library runs (the statement counts printed for both show
   ``COMMIT``.  (The savepoints are the library's promise that a refused insert leaves the transaction usable.)
 * pay: read the order and its timeline (SQLite: two SELECTs; PostgreSQL: one SELECT with the steps aggregated
   into arrays, as the library, so both come from one snapshot); read the therapist's live reservations
-  overlapping the visit; UPDATE the reservation (confirmed; version-checked); UPDATE the order (every column but
-  the id and the encrypted address; version-checked); INSERT the timeline row; post the capture to the
-  ledger (below); ``COMMIT``.
-* accept, depart, arrive, start: read the order and its timeline; UPDATE the order; INSERT the timeline row;
-  ``COMMIT``.
-* finish: as accept, with the live-reservation read and its release (UPDATE) before the order's UPDATE.
-* complete: as accept, with the live-reservation read (it finds nothing: finish released it), then post the
-  completion split to the ledger.
+  overlapping the visit; UPDATE the reservation (confirmed; version-checked); post the capture to the ledger
+  (below); notify the therapist of the offer (below; the message's values need the therapist's profile -- the
+  booking's four profile reads -- and the service and its prices); UPDATE the order (every column but the id and
+  the encrypted address; version-checked); INSERT the timeline row; ``COMMIT``.
+* accept, depart, arrive: read the order and its timeline; read the therapist's profile (the four reads: the
+  customer's message names the therapist); notify the customer; UPDATE the order; INSERT the timeline row;
+  ``COMMIT``.  start: the same without the profile and the notification (it tells nobody).
+* finish: as start, with the live-reservation read and its release (UPDATE), then notify the customer, before
+  the order's UPDATE.
+* complete: as start, with the live-reservation read (it finds nothing: finish released it) and the posting of
+  the completion split to the ledger before the order's UPDATE.
+* a notification (``services/notify.py`` ``enqueue``): the recipient read of
+  ``notification_preferences.recipients`` (one SELECT of the account's status joined with its stored settings
+  and therapist zone), then one multi-row ``INSERT INTO outbox_messages ... ON CONFLICT (dedupe_key) DO NOTHING
+  RETURNING id`` of the template order's messages of that step (inbox, push, SMS: their encrypted subject and
+  body copied) under this order's ids and dedupe keys.
 * a ledger posting (the template order's entry -- its memo, currency and lines -- under this order's key, as
   ``bench_ledger.RawPoster`` sends it): SQLite the key look-up carrying the next id, ``SAVEPOINT``, one
   multi-row INSERT of the lines, the entry row, one multi-row balance upsert, ``RELEASE``; PostgreSQL the key's
   ``pg_advisory_xact_lock`` and the one statement of ``repositories/ledger_pg.py``.
 
 What the raw script leaves out is the library's own work: no domain objects, state machine, permission checks
-or events; no encryption or decryption (the pay step's encrypted note and the address token are copied from
-the template rows); no payment gateway; no SQLAlchemy.  Rows are fetched (``fetchall``) and not decoded.
+or events; no encryption or decryption (the pay step's encrypted note, the address token and the messages'
+subjects and bodies are copied from the template rows); no template rendering; no payment gateway; no SQLAlchemy.  Rows are fetched (``fetchall``) and not decoded.
 
 The two run in alternating rounds (library, raw, library, raw, ...) so that both see the same machine load;
 the printed ratio is raw lifecycles/s over library lifecycles/s over all rounds, with the median of the
@@ -98,6 +106,7 @@ LEAD = dt.timedelta(minutes=90)  # the clock stands this long before the visit f
 DURATION = dt.timedelta(minutes=60)  # the service's
 BUFFER = dt.timedelta(minutes=30)  # SchedulingPolicy.buffer_minutes
 WINDOW = dt.timedelta(minutes=15)  # Policies.payment_window_minutes
+STEP_CODES = {"offer:1": "o", "accept": "a", "depart": "d", "arrive": "r", "finish": "f"}  # in the messages' ids
 
 Run = Callable[[Sequence[pendulum.DateTime]], None]
 
@@ -170,6 +179,7 @@ class RawScript:
         self.hold_columns = list(hold)
         self.order, self.steps, self.hold = order, steps, hold
         self.entries, self.ledger = templates["entries"], RawPoster(None, postgres)  # the posting statements
+        self.messages: dict[str, list[dict[str, Any]]] = templates["messages"]  # the outbox rows by step
 
         def marks(count: int) -> str:
             return ", ".join([p] * count)
@@ -214,6 +224,18 @@ class RawScript:
                         f"WHERE id = {p} AND version = {p}")
         self.update_order = (f"UPDATE orders SET {', '.join(f'{c} = {p}' for c in self.update_columns)} "
                              f"WHERE id = {p} AND version = {p}")
+        self.recipients = (  # notification_preferences.recipients, one id (enqueue names one recipient here)
+            "SELECT accounts.id, notification_preferences.account_id AS chose, notification_preferences.channels, "
+            "notification_preferences.quiet_hours, notification_preferences.locale, therapist_profiles.time_zone "
+            "FROM accounts LEFT OUTER JOIN notification_preferences ON notification_preferences.account_id = "
+            "accounts.id LEFT OUTER JOIN therapist_profiles ON therapist_profiles.account_id = accounts.id "
+            f"WHERE accounts.id IN ({p}) AND accounts.status = {p}")
+        self.message_columns = list(next(iter(self.messages.values()))[0])
+        self.insert_messages = {
+            step: (f"INSERT INTO outbox_messages ({', '.join(self.message_columns)}) VALUES "
+                   + ", ".join(f"({marks(len(self.message_columns))})" for _ in rows)
+                   + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id") for step, rows in self.messages.items()}
+        self.template_order = order["id"]
         self.lock_key = therapist_lock_key(ids["therapist"])
         self.false: Any = False if postgres else 0
         self.true: Any = True if postgres else 1
@@ -236,6 +258,17 @@ class RawScript:
         x(sql.entry, (entry_id, key, now, memo, currency))
         x(sql.upsert_sql(len(deltas)), tuple(v for a, d in deltas for v in (a, d, now)))
         x("RELEASE post", ())
+
+    def notify(self, step: str, i: int, oid: str, now: Any) -> None:
+        """``enqueue`` of the template order's messages of ``step`` (one recipient) under this order's ids."""
+        x, rows = self.execute, self.messages[step]
+        x(self.recipients, (rows[0]["recipient"], "active"))
+        values: list[Any] = []
+        for n, row in enumerate(rows):
+            changed = dict(row, id=f"ntf_raw{i:021d}{STEP_CODES[step]}{n}", created_at=now, due_at=now,
+                           dedupe_key=row["dedupe_key"].replace(self.template_order, oid))
+            values += (changed[c] for c in self.message_columns)
+        x(self.insert_messages[step], tuple(values))
 
     def lifecycle(self, i: int, start: dt.datetime) -> None:
         x, t = self.execute, self.instant
@@ -264,6 +297,10 @@ class RawScript:
         def live() -> None:
             x(self.live, (tid, *visit, now))
 
+        def profile() -> None:  # the therapist's profile: the booking's four reads of it
+            for sql, key in self.reads[4:8]:
+                x(sql, (self.ids[key],))
+
         self.begin()
         for sql, key in self.reads:
             x(sql, (self.ids[key],))
@@ -287,24 +324,32 @@ class RawScript:
         get()
         live()
         x(self.confirm, (None, None, 2, rid, 1))
-        save(1, paid_fen=self.order["paid_fen"])
         self.post("captured", oid, now)
+        profile()
+        for sql, key in self.reads[1:3]:  # the service and its prices (the offer names the service)
+            x(sql, (self.ids[key],))
+        self.notify("offer:1", i, oid, now)
+        save(1, paid_fen=self.order["paid_fen"])
         self.commit()
-        for position in (2, 3, 4, 5):  # accept, depart, arrive, start
+        for position, told in ((2, "accept"), (3, "depart"), (4, "arrive"), (5, None)):  # ..., start
             get()
+            if told is not None:
+                profile()
+                self.notify(told, i, oid, now)
             save(position, **({"arrived_at": now} if position == 4 else {}))
             self.commit()
         # finish
         get()
         live()
         x(self.release, (None, now, self.false, 3, rid, 2))
+        self.notify("finish", i, oid, now)
         save(6, finished_at=now)
         self.commit()
         # complete
         get()
         live()
-        save(7)
         self.post("completed", oid, now)
+        save(7)
         self.commit()
 
 
@@ -341,7 +386,12 @@ def templates(execute: Callable[[str, tuple[Any, ...]], Any], p: str) -> tuple[d
                      head["id"])
         entries[kind] = (head["memo"], head["currency"], [(ln["account"], ln["side"], ln["amount_fen"])
                                                            for ln in lines])
-    return ids, {"order": order, "steps": steps, "reservation": hold, "entries": entries}
+    messages: dict[str, list[dict[str, Any]]] = {}
+    for message in rows(f"SELECT * FROM outbox_messages WHERE dedupe_key LIKE {p} ORDER BY dedupe_key",
+                        f"order:{order['id']}:%"):
+        messages.setdefault(message["dedupe_key"].split("|")[0].split(":", 2)[2], []).append(message)
+    assert sorted(messages) == sorted(STEP_CODES), sorted(messages)
+    return ids, {"order": order, "steps": steps, "reservation": hold, "entries": entries, "messages": messages}
 
 
 # -- running and reporting -----------------------------------------------------------------------------------------

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from massage_core.adapters.memory.store import Tables
+from massage_core.domain.ids import AccountId
 from massage_core.domain.inbox import InboxItem, NotificationSettings
 from massage_core.domain.time import Instant
 from massage_core.ports.inbox import PAGE, InboxRepository
-from massage_core.ports.notification_preferences import NotificationPreferencesRepository
+from massage_core.ports.notification_preferences import NotificationPreferencesRepository, Recipient
 
 
 class MemoryInboxRepository(InboxRepository):
@@ -54,9 +55,16 @@ class MemoryNotificationPreferencesRepository(NotificationPreferencesRepository)
     def get(self, account: str) -> NotificationSettings | None:
         return self._t.notification_preferences.get(account)
 
-    def get_many(self, accounts: Collection[str]) -> Mapping[str, NotificationSettings]:
-        stored = self._t.notification_preferences
-        return {a: stored[a] for a in set(accounts) if a in stored}
+    def recipients(self, accounts: Collection[str]) -> Mapping[AccountId, Recipient]:
+        """The active accounts among ``accounts``: stored settings and therapist zone, each None when absent."""
+        found: dict[AccountId, Recipient] = {}
+        for ident in set(accounts):
+            account = self._t.accounts.get(ident)
+            if account is not None and account.is_active:
+                profile = self._t.therapists.get(ident)
+                found[account.id] = (self._t.notification_preferences.get(ident),
+                                     profile.time_zone if profile is not None else None)
+        return found
 
     def set(self, account: str, settings: NotificationSettings) -> None:
         self._t.notification_preferences[account] = settings

@@ -20,19 +20,28 @@ from sqlalchemy.engine import Connection
 
 from massage_core.adapters.sql.engine import translating
 from massage_core.adapters.sql.fields import INBOX_BODY, INBOX_SUBJECT, FieldCodec
+from massage_core.adapters.sql.tables import accounts
 from massage_core.adapters.sql.tables_notifications import inbox_items, notification_preferences
+from massage_core.adapters.sql.tables_therapists import therapist_profiles
+from massage_core.domain.accounts import AccountStatus
+from massage_core.domain.ids import AccountId
 from massage_core.domain.inbox import InboxItem, NotificationSettings
 from massage_core.domain.notifications import Category, Preferences
 from massage_core.domain.time import Instant
 from massage_core.ports.inbox import PAGE, InboxRepository
-from massage_core.ports.notification_preferences import NotificationPreferencesRepository
+from massage_core.ports.notification_preferences import NotificationPreferencesRepository, Recipient
 
-_i, _p = inbox_items, notification_preferences
-_SETTINGS_OF = select(_p).where(_p.c.account_id.in_(bindparam("ids", expanding=True)))
-_IN_CHUNK = 1000  # accounts per ``IN`` list of ``get_many``
+_i, _p, _a, _t = inbox_items, notification_preferences, accounts, therapist_profiles
+# ``recipients``: the active accounts among the ids, with their stored settings and therapist zone if any (the
+# primary keys make each join at most one row); no encrypted column is read.
+_RECIPIENTS = (
+    select(_a.c.id, _p.c.account_id.label("chose"), _p.c.channels, _p.c.quiet_hours, _p.c.locale, _t.c.time_zone)
+    .select_from(_a.outerjoin(_p, _p.c.account_id == _a.c.id).outerjoin(_t, _t.c.account_id == _a.c.id))
+    .where(_a.c.id.in_(bindparam("ids", expanding=True)), _a.c.status == AccountStatus.ACTIVE.value))
+_IN_CHUNK = 1000  # accounts per ``IN`` list of ``recipients``
 
 
-def _settings(row: Row[Any]) -> NotificationSettings:
+def _settings(row: Any) -> NotificationSettings:  # a row of ``_p`` or of ``_RECIPIENTS``
     return NotificationSettings(Preferences(json.loads(row.channels), row.quiet_hours), row.locale)
 
 
@@ -95,13 +104,15 @@ class SqlNotificationPreferencesRepository(NotificationPreferencesRepository):
             return None
         return _settings(row)
 
-    def get_many(self, accounts: Collection[str]) -> Mapping[str, NotificationSettings]:
-        """One ``SELECT ... WHERE account_id IN (...)`` per 1,000 accounts."""
+    def recipients(self, accounts: Collection[str]) -> Mapping[AccountId, Recipient]:
+        """One ``SELECT`` of ``accounts`` LEFT JOIN ``notification_preferences`` LEFT JOIN ``therapist_profiles``
+        ``WHERE id IN (...) AND status = 'active'`` per 1,000 distinct ids."""
         wanted = sorted(set(accounts))
-        found: dict[str, NotificationSettings] = {}
+        found: dict[AccountId, Recipient] = {}
         for start in range(0, len(wanted), _IN_CHUNK):
-            rows = self._conn.execute(_SETTINGS_OF, {"ids": wanted[start:start + _IN_CHUNK]})
-            found.update((row.account_id, _settings(row)) for row in rows)
+            rows = self._conn.execute(_RECIPIENTS, {"ids": wanted[start:start + _IN_CHUNK]})
+            found.update((AccountId(row.id), (_settings(row) if row.chose is not None else None, row.time_zone))
+                         for row in rows)
         return found
 
     def set(self, account: str, settings: NotificationSettings) -> None:
