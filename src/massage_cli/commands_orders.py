@@ -70,12 +70,17 @@ def orders() -> None:
 @orders.command("list")
 @click.option("--state", type=click.Choice([s.value for s in OrderState]), default=None,
               help="Only orders in this state.")
+@click.option("--customer", default=None, metavar="ACC", help="Only the orders this customer placed (audited).")
+@click.option("--therapist", default=None, metavar="ACC",
+              help="Only the orders assigned or offered to this therapist (audited).")
 @click.option("--offset", default=0, show_default=True)
 @click.option("--limit", default=50, show_default=True)
 @click.pass_obj
-def list_orders(obj: CliContext, state: str | None, offset: int, limit: int) -> None:
-    """Every order, newest first."""
-    page = obj.platform().orders.list_all(obj.actor(), state, offset=offset, limit=limit)
+def list_orders(obj: CliContext, state: str | None, customer: str | None, therapist: str | None, offset: int,
+                limit: int) -> None:
+    """Every order, newest first; one person's order history with --customer / --therapist."""
+    page = obj.platform().orders.list_all(obj.actor(), state, offset=offset, limit=limit, customer=customer,
+                                          therapist=therapist)
     emit([_row(v) for v in page.orders], LIST_COLUMNS, obj.output)
 
 

@@ -73,9 +73,11 @@ class OrderRepository(abc.ABC):
         when given.  (A broadcast order has no therapist and is not listed here.)"""
 
     @abc.abstractmethod
-    def list_by_state(self, states: Collection[OrderState], *, offset: int = 0,
-                      limit: int = PAGE) -> Sequence[Order]:
-        """Every order in one of ``states``, newest first (administrators); empty for no states."""
+    def list_by_state(self, states: Collection[OrderState], *, offset: int = 0, limit: int = PAGE,
+                      customer_id: AccountId | None = None, therapist_id: AccountId | None = None) -> Sequence[Order]:
+        """Every order in one of ``states``, newest first (administrators); empty for no states.  Only the
+        orders of ``customer_id`` and / or currently assigned or offered to ``therapist_id`` when given (one
+        person's order history)."""
 
     @abc.abstractmethod
     def due(self, state: OrderState, before: Instant, *, limit: int = PAGE) -> Sequence[Order]:

@@ -80,11 +80,24 @@ class OrderReads(OrderOffers):
                 offset += len(page)
         return Spending(Money(paid), Money(refunded), Money(paid - refunded), count)
 
-    def list_all(self, actor: Actor, state: str | None = None, *, offset: int = 0, limit: int = 50) -> OrderPage:
-        """Every order (``orders.read``), newest first, optionally in one state."""
+    def list_all(self, actor: Actor, state: str | None = None, *, offset: int = 0, limit: int = 50,
+                 customer: str | None = None, therapist: str | None = None) -> OrderPage:
+        """Every order (``orders.read``), newest first, optionally in one state.  ``customer`` / ``therapist``
+        (account ids, combinable): one person's order history -- the orders they placed / that are assigned or
+        offered to them -- a staff read of personal data, audited ``orders.history`` per person named.
+        ValidationError ``invalid_id``, ``order.status``, ``page.*``; PermissionDenied (audited)."""
         offset, limit = page_bounds(offset, limit)
-        self._require(actor, Permission.ORDERS_READ, "orders.list_all", "orders")
+        people = {role: account_id(raw) for role, raw in (("customer", customer), ("therapist", therapist))
+                  if raw is not None}
+        action = "orders.history" if people else "orders.list_all"
+        self._require(actor, Permission.ORDERS_READ, action, next(iter(people.values()), "orders"))
         states = list(OrderState) if state is None else [_state(state)]
         with self._uow() as uow:
-            found = uow.orders.list_by_state(states, offset=offset, limit=limit)
+            found = uow.orders.list_by_state(states, offset=offset, limit=limit, customer_id=people.get("customer"),
+                                             therapist_id=people.get("therapist"))
+            if people:
+                now = self._now()
+                for role, who in people.items():
+                    self._audit_ok(uow, actor, action, who, now, role=role, state=state or "")
+                uow.commit()
         return OrderPage(tuple(OrderView.of(o, viewer=actor.account_id) for o in found), offset, limit)

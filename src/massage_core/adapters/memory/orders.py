@@ -70,10 +70,12 @@ class MemoryOrderRepository(OrderRepository):
         return _page(self._where(lambda o: o.therapist_id == therapist_id and (states is None or o.state in states)),
                      offset, limit)
 
-    def list_by_state(self, states: Collection[OrderState], *, offset: int = 0,
-                      limit: int = PAGE) -> Sequence[Order]:
-        """Orders in ``states``, newest first."""
-        return _page(self._where(lambda o: o.state in states), offset, limit)
+    def list_by_state(self, states: Collection[OrderState], *, offset: int = 0, limit: int = PAGE,
+                      customer_id: AccountId | None = None, therapist_id: AccountId | None = None) -> Sequence[Order]:
+        """Orders in ``states`` (of the customer / therapist when given), newest first."""
+        return _page(self._where(lambda o: o.state in states
+                                 and (customer_id is None or o.customer_id == customer_id)
+                                 and (therapist_id is None or o.therapist_id == therapist_id)), offset, limit)
 
     def due(self, state: OrderState, before: Instant, *, limit: int = PAGE) -> Sequence[Order]:
         """Orders that entered ``state`` before ``before``, oldest first."""

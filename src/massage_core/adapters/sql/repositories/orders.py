@@ -329,10 +329,16 @@ class SqlOrderRepository(OrderRepository):
             query = query.where(_o.c.state.in_([s.value for s in states]))
         return self._page(query, offset, limit)
 
-    def list_by_state(self, states: Collection[OrderState], *, offset: int = 0,
-                      limit: int = PAGE) -> Sequence[Order]:
-        """Orders in ``states``, newest first."""
-        return self._page(select(_o).where(_o.c.state.in_([s.value for s in states])), offset, limit)
+    def list_by_state(self, states: Collection[OrderState], *, offset: int = 0, limit: int = PAGE,
+                      customer_id: AccountId | None = None, therapist_id: AccountId | None = None) -> Sequence[Order]:
+        """Orders in ``states``, newest first; one person's (indexed on customer_id, placed_at and on
+        therapist_id, state, placed_at) when ``customer_id`` / ``therapist_id`` is given."""
+        query = select(_o).where(_o.c.state.in_([s.value for s in states]))
+        if customer_id is not None:
+            query = query.where(_o.c.customer_id == customer_id)
+        if therapist_id is not None:
+            query = query.where(_o.c.therapist_id == therapist_id)
+        return self._page(query, offset, limit)
 
     def due(self, state: OrderState, before: Instant, *, limit: int = PAGE) -> Sequence[Order]:
         """Orders that entered ``state`` before ``before``, oldest first."""
