@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from massage_cli.context import CliContext
-from massage_cli.output import emit, emit_one
+from massage_cli.output import emit, emit_one, plain
 from massage_core.domain.complaints import ComplaintState, Outcome
 from massage_core.domain.money import Money
 from massage_core.services.complaint_views import ComplaintView
@@ -29,16 +29,6 @@ def complaint_row(v: ComplaintView) -> dict[str, Any]:
             "customer_id": v.customer_id, "therapist_id": v.therapist_id, "filed_at": v.filed_at,
             "answer_due": v.answer_due, "answered": v.answer is not None, "mediator": v.mediator or "",
             "outcome": v.outcome.value if v.outcome else "", "amount": str(v.amount) if v.amount else ""}
-
-
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 @click.group()
@@ -70,8 +60,8 @@ def show(obj: CliContext, complaint_id: str) -> None:
               "from_state": s.from_state.value if s.from_state else "", "to_state": s.to_state.value,
               "note": s.note} for s in view.timeline]
     if obj.output == "json":
-        document = {k: _plain(v) for k, v in details.items()}
-        document["timeline"] = [{k: _plain(v) for k, v in s.items()} for s in steps]
+        document = {k: plain(v) for k, v in details.items()}
+        document["timeline"] = [{k: plain(v) for k, v in s.items()} for s in steps]
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     emit_one(details, obj.output)

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from massage_cli.context import CliContext
-from massage_cli.output import emit, emit_one
+from massage_cli.output import emit, emit_one, plain
 from massage_core.domain.money import Money
 from massage_core.domain.order_states import OrderState, OrderStep
 from massage_core.services.order_views import OrderView, PaymentEntry
@@ -51,16 +51,6 @@ def _entry(entry: PaymentEntry) -> dict[str, Any]:
             "status": entry.status}
 
 
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 @click.group()
 def orders() -> None:
     """Orders (support and superadmins): list, show with timeline, cancel, refund, no-show, dismiss, payments,
@@ -92,8 +82,8 @@ def show(obj: CliContext, order_id: str) -> None:
     view = obj.platform().orders.get(obj.actor(), order_id)
     details, steps = _details(view), [_step(s) for s in view.timeline]
     if obj.output == "json":
-        document = {k: _plain(v) for k, v in details.items()}
-        document["timeline"] = [{k: _plain(v) for k, v in s.items()} for s in steps]
+        document = {k: plain(v) for k, v in details.items()}
+        document["timeline"] = [{k: plain(v) for k, v in s.items()} for s in steps]
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     emit_one(details, obj.output)
@@ -163,8 +153,8 @@ def payments(obj: CliContext, order_id: str) -> None:
                "gateway_checked": records.gateway_checked}
     entries = [_entry(e) for e in records.entries]
     if obj.output == "json":
-        document = {k: _plain(v) for k, v in details.items()}
-        document["entries"] = [{k: _plain(v) for k, v in e.items()} for e in entries]
+        document = {k: plain(v) for k, v in details.items()}
+        document["entries"] = [{k: plain(v) for k, v in e.items()} for e in entries]
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     emit_one(details, obj.output)

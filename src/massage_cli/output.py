@@ -12,6 +12,18 @@ from typing import Any
 import click
 
 
+def plain(value: Any) -> Any:
+    """A value as JSON can carry it: None, booleans and integers as they are, lists item by item, dates and
+    times in ISO 8601, everything else (Money, enums) as its text."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
